@@ -1,0 +1,10 @@
+# Script mode (cmake -P): fills a plug-in manifest template with the built library's sha256.
+foreach(var RG_LIBRARY RG_MANIFEST_IN RG_MANIFEST_OUT RG_VERSION)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "RgPluginManifest.cmake: ${var} is not set")
+  endif()
+endforeach()
+file(SHA256 ${RG_LIBRARY} RG_PLUGIN_SHA256)
+get_filename_component(RG_PLUGIN_LIBRARY ${RG_LIBRARY} NAME)
+set(RG_PLUGIN_VERSION ${RG_VERSION})
+configure_file(${RG_MANIFEST_IN} ${RG_MANIFEST_OUT} @ONLY)
