@@ -63,6 +63,10 @@ static_assert(offsetof(rg_http_request, total_timeout_ms) == 88);
 static_assert(offsetof(rg_http_request, idle_timeout_ms) == 92);
 static_assert(sizeof(rg_http_request) == 96);
 
+static_assert(offsetof(rg_error, code) == 4);
+static_assert(offsetof(rg_error, message) == 8);
+static_assert(sizeof(rg_error) == 8 + RG_ERROR_MESSAGE_CAPACITY);
+
 static_assert(offsetof(rg_request, call) == 8);
 static_assert(offsetof(rg_request, endpoint_id) == 16);
 static_assert(offsetof(rg_request, json) == 32);

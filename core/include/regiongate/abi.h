@@ -114,10 +114,23 @@ typedef enum rg_log_level {
 /** Opaque host objects. Plug-ins only pass them back to the host. */
 typedef struct rg_host_context rg_host_context; /**< one per loaded plug-in */
 typedef struct rg_call rg_call;                 /**< one per completion call */
-typedef struct rg_error rg_error;               /**< error slot for functions without events */
 
 /** Opaque plug-in object: one configured instance (settings applied). */
 typedef struct rg_instance rg_instance;
+
+/** Size of rg_error.message, including the terminating NUL. */
+#define RG_ERROR_MESSAGE_CAPACITY 1024
+
+/**
+ * Error slot for functions that do not report through events. Always owned by the CALLER,
+ * who zero-initialises it and sets struct_size; the callee writes code and a NUL-terminated
+ * UTF-8 message (truncated to fit, at a character boundary). No allocation crosses.
+ */
+typedef struct rg_error {
+  uint32_t struct_size;
+  rg_code code;
+  char message[RG_ERROR_MESSAGE_CAPACITY];
+} rg_error;
 
 /* ---------------------------------------------------------------------------------------- */
 /* HTTP through the host                                                                    */
@@ -200,12 +213,14 @@ typedef struct rg_host_services {
    * a response (of any status) was delivered in full; otherwise RG_ERR_EGRESS_DENIED (policy
    * refused the destination: nothing was sent), RG_ERR_CANCELLED, RG_ERR_RETRYABLE
    * (connect/timeout/reset) or RG_ERR_PROTOCOL (connection closed mid-body), with the
-   * reason in `error` (may be NULL). May be called from any thread working on `call`.
+   * reason in `error` (caller-owned; may be NULL). May be called from any thread working on
+   * `call`.
    */
   rg_code (*http)(rg_call* call, const rg_http_request* request, const rg_http_response_sink* sink,
                   rg_error* error);
 
-  /** Record code and message (copied) in a host-owned error slot. `error` may be NULL. */
+  /** Convenience: writes code and message into `error` (truncating at a UTF-8 character
+   *  boundary). `error` may be NULL. Thread-safe. */
   void (*error_set)(rg_error* error, rg_code code, rg_str message);
 } rg_host_services;
 
@@ -293,7 +308,8 @@ typedef struct rg_plugin {
   /**
    * Create an instance. `config_json` is {"settings":{...validated, defaults applied...},
    * "endpoints":{"<id>":{...manifest entry, effective base_url...}}}, borrowed. On success
-   * stores a plug-in-owned instance in *out. On failure returns a code and sets `error`.
+   * stores a plug-in-owned instance in *out. On failure returns a code and fills `error`
+   * (host-owned slot, never NULL).
    * Called on any thread; concurrent calls must be safe.
    */
   rg_code (*instance_create)(rg_str config_json, rg_instance** out, rg_error* error);

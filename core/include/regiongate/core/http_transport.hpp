@@ -21,6 +21,8 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 /// Where a request goes, as the compliance layer sees it: the declared endpoint, whose
 /// attributes decide, and the URL actually used (which an override may have replaced).
 struct EgressTarget {
+  std::string region;  ///< region id of the request (empty outside a gated call)
+  std::string locale;
   std::string plugin_id;
   std::string endpoint_id;
   std::string declared_base_url;
@@ -54,7 +56,9 @@ class HttpResponseHandler {
 
 struct HttpOutcome {
   rg_code code = RG_OK;  ///< RG_OK when a full response was delivered (any status)
-  std::string message;   ///< why it failed; never contains header values or bodies
+  std::string id;        ///< catalogue id (docs/errors.d/http.md), e.g. "RG-H004"; empty on RG_OK
+  std::string message;   ///< why it failed; never contains header values, bodies, URL
+                         ///< credentials or query strings
   int status = 0;        ///< HTTP status when a head was received
 };
 
@@ -66,7 +70,7 @@ class HttpTransport {
     std::chrono::milliseconds idle_timeout{60'000};  ///< max silence while receiving
     bool verify_tls = true;       ///< never turned off for real vendors
     std::string ca_file;          ///< empty = system store
-    size_t max_idle_connections = 16;
+    size_t max_idle_connections = 16;  ///< kept open between requests, across all hosts
   };
 
   HttpTransport();
@@ -81,10 +85,21 @@ class HttpTransport {
   /// Performs one exchange, blocking; thread-safe (connections are reused across calls and
   /// threads). `is_cancelled` is polled while waiting and between body chunks; when it
   /// returns true the transfer stops promptly and RG_ERR_CANCELLED is returned.
+  ///
+  /// Order of events: the egress hook is asked first (nothing is resolved or connected
+  /// before it allows the destination); then `handler.OnHead` is called exactly once, before
+  /// any body byte (or at completion for an empty body), then `OnBody` as bytes arrive.
+  /// Redirects are never followed (the egress hook only vetted `request.url`). Proxies come
+  /// from the environment (http_proxy, https_proxy, all_proxy, no_proxy; libcurl ignores an
+  /// upper-case HTTP_PROXY). Codes: RG_OK (full response, any status), RG_ERR_EGRESS_DENIED,
+  /// RG_ERR_CANCELLED, RG_ERR_RETRYABLE (connect failure, timeouts, reset),
+  /// RG_ERR_PROTOCOL (truncated or malformed response), RG_ERR_INVALID_REQUEST (bad URL or
+  /// header), RG_ERR_UNAVAILABLE (TLS peer verification failed), RG_ERR_INTERNAL.
   HttpOutcome Perform(const HttpRequest& request, HttpResponseHandler& handler,
                       const std::function<bool()>& is_cancelled = {});
 
-  /// Counters for tests and `doctor`: connections opened so far.
+  /// Counters for tests and `doctor`: connections opened so far (CURLINFO_NUM_CONNECTS summed
+  /// over every transfer; a reused connection does not count).
   long ConnectionsOpened() const;
 
  private:
