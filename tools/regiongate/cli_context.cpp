@@ -1,0 +1,96 @@
+#include "cli_context.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include <unistd.h>
+
+namespace rg::tools {
+
+namespace {
+
+std::filesystem::path ExecutableDir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::current_path() : exe.parent_path();
+}
+
+}  // namespace
+
+void CliContext::AddGlobalOptions(CLI::App& app) {
+  app.add_option("--plugin-dir", plugin_dirs,
+                 "directory of plug-ins (each in a folder with plugin.yaml); repeatable; "
+                 "default $RG_PLUGIN_DIR or the build's plugins/ folder");
+  app.add_option("--endpoint-override", endpoint_overrides,
+                 "PLUGIN.ENDPOINT_ID=URL: send that endpoint's traffic to URL (decisions keep "
+                 "using the declared endpoint); repeatable");
+  app.add_option("--secret-file", secret_files,
+                 "NAME=PATH: read secret NAME from file PATH instead of the environment");
+  app.add_flag("-v,--verbose", verbose, "log more (to stderr)");
+}
+
+std::vector<std::filesystem::path> CliContext::PluginDirs() const {
+  std::vector<std::filesystem::path> dirs(plugin_dirs.begin(), plugin_dirs.end());
+  if (!dirs.empty()) return dirs;
+  if (const char* env = std::getenv("RG_PLUGIN_DIR"); env != nullptr && *env != '\0') {
+    return {env};
+  }
+  const auto exe = ExecutableDir();
+  // Build tree: <build>/tools/regiongate/regiongate -> <build>/plugins.
+  // Install tree: <prefix>/bin/regiongate -> <prefix>/lib/regiongate/plugins.
+  for (const auto& candidate :
+       {exe / ".." / ".." / "plugins", exe / ".." / "lib" / "regiongate" / "plugins"}) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(candidate, ec)) {
+      return {std::filesystem::weakly_canonical(candidate, ec)};
+    }
+  }
+  return {};
+}
+
+std::unique_ptr<core::Host> CliContext::MakeHost(core::LoadReport* report) const {
+  core::HostOptions options;
+  for (const auto& spec : endpoint_overrides) {
+    auto parsed = core::ParseEndpointOverride(spec);
+    if (!parsed.ok()) throw CliExit{kExitUsage, parsed.error().message};
+    options.endpoint_overrides.push_back(parsed.value());
+  }
+  for (const auto& spec : secret_files) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      throw CliExit{kExitUsage, "--secret-file '" + spec + "' is not of the form NAME=PATH"};
+    }
+    options.secrets.files[spec.substr(0, eq)] = spec.substr(eq + 1);
+  }
+  options.plugin_log_level = verbose ? RG_LOG_DEBUG : RG_LOG_WARN;
+  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  auto host = std::make_unique<core::Host>(std::move(options));
+  const auto dirs = PluginDirs();
+  if (dirs.empty()) {
+    throw CliExit{kExitUsage,
+                  "no plug-in directory: pass --plugin-dir DIR or set RG_PLUGIN_DIR"};
+  }
+  core::LoadReport all;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      throw CliExit{kExitUsage, "plug-in directory '" + dir.string() + "' does not exist"};
+    }
+    auto one = host->LoadPluginDirectory(dir);
+    all.loaded.insert(all.loaded.end(), one.loaded.begin(), one.loaded.end());
+    all.refused.insert(all.refused.end(), one.refused.begin(), one.refused.end());
+  }
+  if (report != nullptr) {
+    *report = all;
+  } else {
+    for (const auto& refusal : all.refused) {
+      std::cerr << "regiongate: refused plug-in " << refusal.plugin << ": " << refusal.message
+                << " [" << refusal.id << "]\n";
+    }
+  }
+  return host;
+}
+
+}  // namespace rg::tools
