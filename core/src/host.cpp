@@ -117,9 +117,8 @@ struct Host::Impl : HostServicesBackend {
         transport(options.http),
         secret_store(options.secrets),
         loader([this](const compliance::PluginManifest& manifest) {
-          return services.Create(manifest.id);
-        }),
-        services(this) {
+          return HostServicesFactory::Create(manifest.id, this);
+        }) {
     for (const auto& o : options.endpoint_overrides) {
       overrides[{o.plugin_id, o.endpoint_id}] = o.url;
     }
@@ -192,6 +191,15 @@ struct Host::Impl : HostServicesBackend {
     return overrides.count({std::string(plugin_id), std::string(endpoint_id)}) > 0;
   }
 
+  ~Impl() override {
+    for (const auto& plugin : loader.Loaded()) HostServicesFactory::Detach(plugin->services, this);
+  }
+
+  // A plug-in loaded earlier in the process by another host now reports to this one.
+  void Attach(const LoadReport& report) {
+    for (const auto& plugin : report.loaded) HostServicesFactory::Attach(plugin->services, this);
+  }
+
   // Overrides are checked and logged once their plug-in is known.
   void ReportOverrides(LoadReport& report) {
     for (const auto& [key, url] : overrides) {
@@ -220,7 +228,6 @@ struct Host::Impl : HostServicesBackend {
   HttpTransport transport;
   SecretStore secret_store;
   PluginLoader loader;
-  HostServicesFactory services;
   std::map<std::pair<std::string, std::string>, std::string> overrides;
   std::set<std::pair<std::string, std::string>> logged_overrides;
   std::mutex random_mutex;
@@ -232,6 +239,7 @@ Host::~Host() = default;
 
 LoadReport Host::LoadPluginDirectory(const std::filesystem::path& dir) {
   LoadReport report = impl_->loader.LoadDirectory(dir);
+  impl_->Attach(report);
   impl_->ReportOverrides(report);
   return report;
 }
@@ -240,6 +248,7 @@ Result<std::shared_ptr<const LoadedPlugin>> Host::LoadPlugin(
     const std::filesystem::path& manifest) {
   auto loaded = impl_->loader.LoadManifest(manifest);
   if (loaded.ok()) {
+    HostServicesFactory::Attach(loaded.value()->services, impl_.get());
     LoadReport report;
     impl_->ReportOverrides(report);
     if (!report.refused.empty()) {

@@ -1,5 +1,7 @@
 #include "host_services.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <cstring>
 #include <vector>
@@ -30,13 +32,13 @@ void ErrorSet(rg_error* error, rg_code code, const std::string& message) noexcep
 
 void Log(rg_host_context* context, rg_log_level level, rg_str message) noexcept {
   try {
-    if (context != nullptr) context->backend->Log(context->plugin_id, level, View(message));
+    if (context != nullptr) context->backend.load()->Log(context->plugin_id, level, View(message));
   } catch (...) {
   }
 }
 
 int LogEnabled(rg_host_context* context, rg_log_level level) noexcept {
-  return context != nullptr && context->backend->LogEnabled(level) ? 1 : 0;
+  return context != nullptr && context->backend.load()->LogEnabled(level) ? 1 : 0;
 }
 
 uint64_t MonotonicNs(rg_host_context*) noexcept {
@@ -55,10 +57,10 @@ rg_code SecretGet(rg_host_context* context, rg_str name, char* buffer, size_t ca
                   size_t* length) noexcept {
   try {
     if (context == nullptr || length == nullptr) return RG_ERR_INTERNAL;
-    auto value = context->backend->Secret(View(name));
+    auto value = context->backend.load()->Secret(View(name));
     if (!value.has_value()) {
       *length = 0;
-      context->backend->Log(context->plugin_id, RG_LOG_WARN,
+      context->backend.load()->Log(context->plugin_id, RG_LOG_WARN,
                             "missing credential: set the environment variable '" +
                                 std::string(View(name)) + "' or name a secret file for it");
       return RG_ERR_AUTH;
@@ -132,18 +134,37 @@ rg_code Http(rg_call* call, const rg_http_request* request, const rg_http_respon
   }
 }
 
+// Serves a plug-in whose host is gone: logs to spdlog, secrets from the environment, and
+// no egress (there is no call to serve without a host anyway).
+class DetachedBackend final : public HostServicesBackend {
+ public:
+  void Log(const std::string& plugin_id, rg_log_level level, std::string_view text) override {
+    if (level >= RG_LOG_WARN) spdlog::warn("[plugin {}] (no host) {}", plugin_id, text);
+  }
+  bool LogEnabled(rg_log_level level) const override { return level >= RG_LOG_WARN; }
+  std::optional<std::string> Secret(std::string_view) override { return std::nullopt; }
+  HttpOutcome Http(rg_call&, HttpRequest, HttpResponseHandler&) override {
+    return {RG_ERR_EGRESS_DENIED, "no host is attached to this plug-in", 0};
+  }
+};
+
+HostServicesBackend* Detached() {
+  static auto* backend = new DetachedBackend();  // process lifetime, like the tables
+  return backend;
+}
+
 }  // namespace
 
-const rg_host_services* HostServicesFactory::Create(const std::string& plugin_id) {
-  std::lock_guard lock(mutex_);
-  rg_host_context& context = contexts_.emplace_back();
-  context.backend = backend_;
-  context.plugin_id = plugin_id;
-  rg_host_services& s = context.services;
+const rg_host_services* HostServicesFactory::Create(const std::string& plugin_id,
+                                                    HostServicesBackend* backend) {
+  auto* context = new rg_host_context();  // process lifetime: see the class comment
+  context->backend = backend;
+  context->plugin_id = plugin_id;
+  rg_host_services& s = context->services;
   s.struct_size = sizeof(rg_host_services);
   s.abi_major = RG_ABI_VERSION_MAJOR;
   s.abi_minor = RG_ABI_VERSION_MINOR;
-  s.context = &context;
+  s.context = context;
   s.log = &Log;
   s.log_enabled = &LogEnabled;
   s.clock_monotonic_ns = &MonotonicNs;
@@ -155,6 +176,16 @@ const rg_host_services* HostServicesFactory::Create(const std::string& plugin_id
     ErrorSet(error, code, message);
   };
   return &s;
+}
+
+void HostServicesFactory::Attach(const rg_host_services* services, HostServicesBackend* backend) {
+  if (services != nullptr && services->context != nullptr) services->context->backend = backend;
+}
+
+void HostServicesFactory::Detach(const rg_host_services* services, HostServicesBackend* backend) {
+  if (services == nullptr || services->context == nullptr) return;
+  HostServicesBackend* expected = backend;
+  services->context->backend.compare_exchange_strong(expected, Detached());
 }
 
 }  // namespace rg::core

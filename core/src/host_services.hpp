@@ -3,7 +3,7 @@
 // rg::core.
 #pragma once
 
-#include <list>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,23 +28,26 @@ class HostServicesBackend {
   virtual HttpOutcome Http(rg_call& call, HttpRequest request, HttpResponseHandler& handler) = 0;
 };
 
-/// Owns one services table per plug-in (stable addresses for the plug-in's lifetime).
+/// Creates the services table handed to a plug-in's entry point. A plug-in's entry runs once
+/// per process (dlopen shares one handle), so its table and context live for the whole
+/// process; each Host attaches itself as the context's backend when it loads the plug-in and
+/// detaches when it goes away (calls always carry their own backend through rg_call).
 class HostServicesFactory {
  public:
-  explicit HostServicesFactory(HostServicesBackend* backend) : backend_(backend) {}
-  const rg_host_services* Create(const std::string& plugin_id);
-
- private:
-  HostServicesBackend* backend_;
-  std::mutex mutex_;
-  std::list<rg_host_context> contexts_;
+  /// A new table for `plugin_id`, attached to `backend`. Never freed (see above).
+  static const rg_host_services* Create(const std::string& plugin_id,
+                                        HostServicesBackend* backend);
+  /// Points the plug-in's context at `backend` (the host that just loaded it).
+  static void Attach(const rg_host_services* services, HostServicesBackend* backend);
+  /// Points it back at the detached backend if it still points at `backend`.
+  static void Detach(const rg_host_services* services, HostServicesBackend* backend);
 };
 
 }  // namespace rg::core
 
 /// Per-plug-in context behind rg_host_context*.
 struct rg_host_context {
-  rg::core::HostServicesBackend* backend = nullptr;
+  std::atomic<rg::core::HostServicesBackend*> backend{nullptr};
   std::string plugin_id;
   rg_host_services services{};
 };
