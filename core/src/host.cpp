@@ -55,6 +55,7 @@ Result<EndpointOverride> ParseEndpointOverride(std::string_view spec) {
     return Error{"RG-H101", "endpoint override '" + std::string(spec) +
                                 "' is not of the form PLUGIN.ENDPOINT_ID=URL"};
   }
+  // PLUGIN and ENDPOINT_ID may be "*" (every plug-in / every endpoint of the plug-in).
   EndpointOverride out{std::string(spec.substr(0, dot)),
                        std::string(spec.substr(dot + 1, eq - dot - 1)),
                        std::string(spec.substr(eq + 1))};
@@ -172,11 +173,19 @@ struct Host::Impl : HostServicesBackend {
   }
 
   // ----------------------------------------------------------------------------------
-  std::string EffectiveBaseUrl(std::string_view plugin_id, std::string_view endpoint_id) const {
-    if (auto it = overrides.find({std::string(plugin_id), std::string(endpoint_id)});
-        it != overrides.end()) {
-      return it->second;
+  // Most specific first: PLUGIN.ENDPOINT, then PLUGIN.*, then *.* (handy to point every
+  // endpoint at one simulator).
+  const std::string* FindOverride(std::string_view plugin_id, std::string_view endpoint_id) const {
+    for (const auto& key : {std::pair{std::string(plugin_id), std::string(endpoint_id)},
+                            std::pair{std::string(plugin_id), std::string("*")},
+                            std::pair{std::string("*"), std::string("*")}}) {
+      if (auto it = overrides.find(key); it != overrides.end()) return &it->second;
     }
+    return nullptr;
+  }
+
+  std::string EffectiveBaseUrl(std::string_view plugin_id, std::string_view endpoint_id) const {
+    if (const std::string* url = FindOverride(plugin_id, endpoint_id)) return *url;
     if (auto plugin = loader.Find(plugin_id)) {
       if (const auto* endpoint = plugin->manifest.FindEndpoint(endpoint_id)) {
         std::string url = endpoint->base_url;
@@ -188,7 +197,7 @@ struct Host::Impl : HostServicesBackend {
   }
 
   bool IsOverridden(std::string_view plugin_id, std::string_view endpoint_id) const {
-    return overrides.count({std::string(plugin_id), std::string(endpoint_id)}) > 0;
+    return FindOverride(plugin_id, endpoint_id) != nullptr;
   }
 
   ~Impl() override {
@@ -204,22 +213,26 @@ struct Host::Impl : HostServicesBackend {
   void ReportOverrides(LoadReport& report) {
     for (const auto& [key, url] : overrides) {
       const auto& [plugin_id, endpoint_id] = key;
+      if (endpoint_id == "*") continue;
       auto plugin = loader.Find(plugin_id);
-      if (!plugin) continue;  // the plug-in may come from another directory
-      if (plugin->manifest.FindEndpoint(endpoint_id) == nullptr) {
+      if (plugin && plugin->manifest.FindEndpoint(endpoint_id) == nullptr) {
         report.refused.push_back(LoadRefusal{
             plugin_id, plugin->manifest.manifest_path, "RG-H103",
             "endpoint override names endpoint '" + endpoint_id + "', which plug-in '" +
                 plugin_id + "' does not declare; use one of its endpoint ids"});
-        continue;
       }
-      if (logged_overrides.insert(key).second) {
-        const auto* endpoint = plugin->manifest.FindEndpoint(endpoint_id);
+    }
+    for (const auto& plugin : loader.Loaded()) {
+      for (const auto& endpoint : plugin->manifest.endpoints) {
+        const std::string* url = FindOverride(plugin->manifest.id, endpoint.id);
+        if (url == nullptr || !logged_overrides.insert({plugin->manifest.id, endpoint.id}).second) {
+          continue;
+        }
         spdlog::info(
             "endpoint override: {}.{} -> {} (declared {}; decisions use the declared "
             "data region {} and inference scope {})",
-            plugin_id, endpoint_id, url, endpoint->base_url, endpoint->data_region,
-            endpoint->inference_scope);
+            plugin->manifest.id, endpoint.id, *url, endpoint.base_url, endpoint.data_region,
+            endpoint.inference_scope);
       }
     }
   }

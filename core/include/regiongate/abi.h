@@ -212,7 +212,9 @@ typedef struct rg_host_services {
    * the environment, timeouts and cancellation are enforced by the host. Returns RG_OK when
    * a response (of any status) was delivered in full; otherwise RG_ERR_EGRESS_DENIED (policy
    * refused the destination: nothing was sent), RG_ERR_CANCELLED, RG_ERR_RETRYABLE
-   * (connect/timeout/reset) or RG_ERR_PROTOCOL (connection closed mid-body), with the
+   * (connect/timeout/reset), RG_ERR_PROTOCOL (connection closed mid-body, not HTTP),
+   * RG_ERR_INVALID_REQUEST (bad path or header), RG_ERR_UNAVAILABLE (TLS verification
+   * failed) or RG_ERR_INTERNAL, with the
    * reason in `error` (caller-owned; may be NULL). May be called from any thread working on
    * `call`.
    */

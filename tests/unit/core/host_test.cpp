@@ -239,6 +239,22 @@ TEST(Host, CallerCanCancelMidStream) {
   EXPECT_LT(result.text.size(), std::string("one two three four ").size());
 }
 
+TEST(Host, WildcardOverrideReachesEveryEndpointMostSpecificWins) {
+  TestHttpServer server([](const auto&) { return ScriptedResponse::Text(200, "wild"); });
+  HostOptions o;
+  o.endpoint_overrides = {{"*", "*", server.Url("")}, {"probe", "abroad", "http://127.0.0.1:9"}};
+  Host host(o);
+  ASSERT_TRUE(host.LoadPluginDirectory(RG_TEST_PLUGIN_DIR).refused.empty());
+  EXPECT_EQ(host.EffectiveBaseUrl("probe", "home"), server.Url(""));
+  EXPECT_EQ(host.EffectiveBaseUrl("probe", "abroad"), "http://127.0.0.1:9");
+  EXPECT_TRUE(host.IsOverridden("echo", "local"));
+  auto instance = host.CreateInstance("probe");
+  ASSERT_TRUE(instance.ok());
+  auto result = host.Complete(**instance, Prompt("http home /w"));
+  ASSERT_TRUE(result.ok()) << result.message;
+  EXPECT_EQ(result.text, "wild");
+}
+
 TEST(Host, EndpointOverrideSpecIsParsed) {
   auto ok = rg::core::ParseEndpointOverride("qwen.cn-beijing=http://127.0.0.1:8080/");
   ASSERT_TRUE(ok.ok());

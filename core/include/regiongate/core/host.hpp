@@ -33,7 +33,8 @@ struct EndpointOverride {
   std::string url;
 };
 
-/// Parses "PLUGIN.ENDPOINT_ID=URL"; the error says what form is expected.
+/// Parses "PLUGIN.ENDPOINT_ID=URL"; either part may be "*" ("qwen.*", "*.*"), the most
+/// specific match wins. The error says what form is expected.
 Result<EndpointOverride> ParseEndpointOverride(std::string_view spec);
 
 /// One log line from a plug-in, after redaction.

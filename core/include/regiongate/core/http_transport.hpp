@@ -54,20 +54,27 @@ class HttpResponseHandler {
   virtual bool OnBody(std::string_view chunk) = 0;
 };
 
+/// Members keep their original order (code, message, status) so `{code, message, status}`
+/// initialisers stay valid; new members go at the end, each with a default member
+/// initialiser (which also keeps -Wmissing-field-initializers quiet for such initialisers).
 struct HttpOutcome {
   rg_code code = RG_OK;  ///< RG_OK when a full response was delivered (any status)
-  std::string id;        ///< catalogue id (docs/errors.d/http.md), e.g. "RG-H004"; empty on RG_OK
   std::string message;   ///< why it failed; never contains header values, bodies, URL
                          ///< credentials or query strings
   int status = 0;        ///< HTTP status when a head was received
+  std::string id{};      ///< catalogue id (docs/errors.d/http.md), e.g. "RG-H004"; empty on RG_OK
 };
 
 class HttpTransport {
  public:
   struct Options {
+    /// TCP connect plus TLS handshake (and a proxy's CONNECT); 0 = libcurl's 300 s.
     std::chrono::milliseconds connect_timeout{10'000};
+    /// Whole exchange, even while bytes keep arriving; 0 = no limit.
     std::chrono::milliseconds total_timeout{600'000};
-    std::chrono::milliseconds idle_timeout{60'000};  ///< max silence while receiving
+    /// Max silence once the connection is ready: before the first response byte and
+    /// between body bytes (ms resolution); 0 = no limit.
+    std::chrono::milliseconds idle_timeout{60'000};
     bool verify_tls = true;       ///< never turned off for real vendors
     std::string ca_file;          ///< empty = system store
     size_t max_idle_connections = 16;  ///< kept open between requests, across all hosts
