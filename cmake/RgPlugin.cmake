@@ -48,7 +48,10 @@ function(rg_add_plugin)
   # Only the entry symbol leaves the library (DESIGN rule 2); GNU-unique template statics
   # would otherwise be exported and could pin the library in memory.
   set(vscript ${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}.map)
-  file(WRITE ${vscript} "{\n  global: rg_plugin_entry;\n  local: *;\n};\n")
+  # Written through configure_file so an unchanged script keeps its timestamp and a
+  # re-configure does not relink every plug-in.
+  file(WRITE ${vscript}.in "{\n  global: rg_plugin_entry;\n  local: *;\n};\n")
+  configure_file(${vscript}.in ${vscript} COPYONLY)
   target_link_options(${ARG_TARGET} PRIVATE
     "LINKER:--version-script=${vscript}" "LINKER:--no-undefined" "LINKER:-z,now")
   set_property(TARGET ${ARG_TARGET} APPEND PROPERTY LINK_DEPENDS ${vscript})

@@ -43,7 +43,7 @@ struct LoadedPlugin {
   compliance::PluginManifest manifest;
   const rg_plugin* table = nullptr;
   const rg_host_services* services = nullptr;  ///< the table this plug-in was given at entry
-  uint16_t abi_major = 0;                       ///< negotiated
+  uint16_t abi_major = 0;                      ///< negotiated
   uint16_t abi_minor = 0;
   std::shared_ptr<void> library;  ///< keeps the shared library mapped
 };
