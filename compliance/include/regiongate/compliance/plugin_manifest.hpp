@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -93,5 +94,17 @@ Result<PluginManifest> LoadPluginManifest(const std::filesystem::path& path);
 /// Same, but returns all diagnostics (for `regiongate validate`); `manifest` is filled only
 /// when there are no errors.
 Diagnostics CheckPluginManifest(const std::filesystem::path& path, PluginManifest* manifest);
+
+/// Parses manifest text already in memory (tests, fuzzing, stdin). `file` names it in
+/// diagnostics; `manifest_path`/`library_path` stay empty unless `manifest_path` is given
+/// (then it must be absolute and library_path is resolved next to it).
+Diagnostics ParsePluginManifest(std::string_view yaml, const std::string& file,
+                                PluginManifest* manifest,
+                                const std::filesystem::path& manifest_path = {});
+
+/// Closed vocabularies shared by plug-in and region manifests (and their JSON Schemas).
+const std::vector<std::string>& KnownDataRegions();     ///< CN, HK, SG, US, EU, JP, GLOBAL
+const std::vector<std::string>& KnownInferenceScopes();  ///< cn-mainland, cn-elastic, ...
+const std::vector<std::string>& KnownCapabilities();     ///< streaming, usage, tools, ...
 
 }  // namespace rg::compliance

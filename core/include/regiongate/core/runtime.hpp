@@ -1,0 +1,73 @@
+// Runtime: the host plus the compliance policy in force — what an application embeds and what
+// `regiongate chat --locale` runs. Loads plug-ins, gives their manifests to the compliance
+// store, installs the egress hook so every outbound request is checked against the region's
+// rules, picks the best allowed plug-in/model/endpoint for a locale, and reloads policy
+// without a restart (the last good policy stays in force when a new one is invalid).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "regiongate/compliance/gate.hpp"
+#include "regiongate/compliance/store.hpp"
+#include "regiongate/core/host.hpp"
+#include "regiongate/result.hpp"
+
+namespace rg::core {
+
+struct RuntimeOptions {
+  HostOptions host;
+  std::vector<std::filesystem::path> plugin_dirs;
+  std::filesystem::path config_dir;  ///< holds regions/ and registry/
+  std::optional<compliance::Date> as_of;  ///< unset: today (UTC)
+};
+
+/// A completion that went through the gate.
+struct GatedCompletion {
+  compliance::Decision decision;  ///< the allowed decision that was used
+  CompletionResult result;
+};
+
+class Runtime {
+ public:
+  /// Loads plug-ins and policy. Plug-in refusals are kept in load_report() (they do not fail
+  /// creation); an invalid policy fails with every diagnostic in the error message.
+  static Result<std::unique_ptr<Runtime>> Create(RuntimeOptions options);
+
+  Host& host() { return *host_; }
+  const LoadReport& load_report() const { return load_report_; }
+  compliance::ComplianceStore& policy() { return *store_; }
+  /// The gate in force (never null after Create succeeded).
+  std::shared_ptr<const compliance::Gate> gate() const { return store_->gate(); }
+  /// Warnings from the last successful policy load.
+  const compliance::Diagnostics& policy_warnings() const { return warnings_; }
+
+  /// Re-reads region manifests and the registry (SIGHUP in a long-running host). With errors
+  /// nothing changes and the diagnostics say why.
+  compliance::Diagnostics Reload();
+
+  /// Chooses the best allowed plug-in/model/endpoint for `locale` (narrowed by `filter`),
+  /// creates an instance and runs the completion with the region attached, so the egress
+  /// hook checks every request. RG-G001/RG-G003 when nothing is allowed (exit code 2 in the
+  /// CLI). `body` is the canonical request; its "model" is set from the decision.
+  Result<GatedCompletion> Complete(const std::string& locale,
+                                   const compliance::DecisionFilter& filter, nlohmann::json body,
+                                   const nlohmann::json& settings = {},
+                                   const EventCallback& on_event = {},
+                                   const CancelToken& cancel = CancelToken());
+
+ private:
+  Runtime() = default;
+  std::unique_ptr<Host> host_;
+  std::unique_ptr<compliance::ComplianceStore> store_;
+  LoadReport load_report_;
+  compliance::Diagnostics warnings_;
+};
+
+/// Joins diagnostics one per line (FILE:LINE:COL: error: MESSAGE).
+std::string FormatDiagnostics(const compliance::Diagnostics& diagnostics);
+
+}  // namespace rg::core
