@@ -222,18 +222,31 @@ struct Host::Impl : HostServicesBackend {
                 plugin_id + "' does not declare; use one of its endpoint ids"});
       }
     }
-    for (const auto& plugin : loader.Loaded()) {
-      for (const auto& endpoint : plugin->manifest.endpoints) {
-        const std::string* url = FindOverride(plugin->manifest.id, endpoint.id);
-        if (url == nullptr || !logged_overrides.insert({plugin->manifest.id, endpoint.id}).second) {
-          continue;
+    // One line per override rule, naming what it redirects.
+    for (const auto& [key, url] : overrides) {
+      std::vector<std::string> targets;
+      std::set<std::string> plugins;
+      for (const auto& plugin : loader.Loaded()) {
+        for (const auto& endpoint : plugin->manifest.endpoints) {
+          if (FindOverride(plugin->manifest.id, endpoint.id) != &url) continue;
+          targets.push_back(plugin->manifest.id + "." + endpoint.id + " (" +
+                            endpoint.data_region + "/" + endpoint.inference_scope + ")");
+          plugins.insert(plugin->manifest.id);
         }
-        spdlog::info(
-            "endpoint override: {}.{} -> {} (declared {}; decisions use the declared "
-            "data region {} and inference scope {})",
-            plugin->manifest.id, endpoint.id, *url, endpoint.base_url, endpoint.data_region,
-            endpoint.inference_scope);
       }
+      std::string summary;
+      if (targets.size() <= 3) {
+        for (const auto& t : targets) summary += (summary.empty() ? "" : ", ") + t;
+      } else {
+        summary = std::to_string(targets.size()) + " endpoints of";
+        for (const auto& p : plugins) summary += " " + p;
+      }
+      if (targets.empty() || logged_overrides[key] == summary) continue;
+      logged_overrides[key] = summary;
+      spdlog::info(
+          "endpoint override {}.{} -> {} redirects {}; decisions keep using the declared "
+          "endpoints' data region and inference scope",
+          key.first, key.second, url, summary);
     }
   }
 
@@ -242,7 +255,7 @@ struct Host::Impl : HostServicesBackend {
   SecretStore secret_store;
   PluginLoader loader;
   std::map<std::pair<std::string, std::string>, std::string> overrides;
-  std::set<std::pair<std::string, std::string>> logged_overrides;
+  std::map<std::pair<std::string, std::string>, std::string> logged_overrides;
   std::mutex random_mutex;
   std::mt19937_64 random{std::random_device{}()};
 };

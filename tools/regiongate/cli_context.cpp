@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+
+#include "regiongate/compliance/region_manifest.hpp"
 #include <iostream>
 
 #include <unistd.h>
@@ -28,6 +30,9 @@ void CliContext::AddGlobalOptions(CLI::App& app) {
                  "using the declared endpoint); repeatable");
   app.add_option("--secret-file", secret_files,
                  "NAME=PATH: read secret NAME from file PATH instead of the environment");
+  app.add_option("--config", config_dir,
+                 "policy directory holding regions/ and registry/; default $RG_CONFIG_DIR or "
+                 "the shipped config/");
   app.add_flag("-v,--verbose", verbose, "log more (to stderr)");
 }
 
@@ -50,7 +55,21 @@ std::vector<std::filesystem::path> CliContext::PluginDirs() const {
   return {};
 }
 
-std::unique_ptr<core::Host> CliContext::MakeHost(core::LoadReport* report) const {
+std::filesystem::path CliContext::ConfigDir() const {
+  if (!config_dir.empty()) return config_dir;
+  if (const char* env = std::getenv("RG_CONFIG_DIR"); env != nullptr && *env != '\0') return env;
+  const auto exe = ExecutableDir();
+  std::error_code ec;
+  for (const auto& candidate : {std::filesystem::path(RG_SOURCE_CONFIG_DIR),
+                                exe / ".." / "share" / "regiongate" / "config"}) {
+    if (std::filesystem::is_directory(candidate / "regions", ec)) {
+      return std::filesystem::weakly_canonical(candidate, ec);
+    }
+  }
+  throw CliExit{kExitUsage, "no policy directory: pass --config DIR or set RG_CONFIG_DIR"};
+}
+
+core::HostOptions CliContext::MakeHostOptions() const {
   core::HostOptions options;
   for (const auto& spec : endpoint_overrides) {
     auto parsed = core::ParseEndpointOverride(spec);
@@ -66,7 +85,34 @@ std::unique_ptr<core::Host> CliContext::MakeHost(core::LoadReport* report) const
   }
   options.plugin_log_level = verbose ? RG_LOG_DEBUG : RG_LOG_WARN;
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
-  auto host = std::make_unique<core::Host>(std::move(options));
+  return options;
+}
+
+std::unique_ptr<core::Runtime> CliContext::MakeRuntime(const std::string& as_of) const {
+  core::RuntimeOptions options;
+  options.host = MakeHostOptions();
+  options.plugin_dirs = PluginDirs();
+  if (options.plugin_dirs.empty()) {
+    throw CliExit{kExitUsage, "no plug-in directory: pass --plugin-dir DIR or set RG_PLUGIN_DIR"};
+  }
+  options.config_dir = ConfigDir();
+  if (!as_of.empty()) {
+    options.as_of = compliance::ParseDate(as_of);
+    if (!options.as_of) {
+      throw CliExit{kExitUsage, "--as-of '" + as_of + "' is not a date of the form YYYY-MM-DD"};
+    }
+  }
+  auto runtime = core::Runtime::Create(std::move(options));
+  if (!runtime.ok()) throw CliExit{kExitDenied, runtime.error().message};
+  for (const auto& refusal : (*runtime)->load_report().refused) {
+    std::cerr << "regiongate: refused plug-in " << refusal.plugin << ": " << refusal.message
+              << " [" << refusal.id << "]\n";
+  }
+  return std::move(runtime.value());
+}
+
+std::unique_ptr<core::Host> CliContext::MakeHost(core::LoadReport* report) const {
+  auto host = std::make_unique<core::Host>(MakeHostOptions());
   const auto dirs = PluginDirs();
   if (dirs.empty()) {
     throw CliExit{kExitUsage,

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "regiongate/core/host.hpp"
+#include "regiongate/core/runtime.hpp"
 
 namespace rg::tools {
 
@@ -29,6 +30,7 @@ struct CliContext {
   std::vector<std::string> plugin_dirs;
   std::vector<std::string> endpoint_overrides;
   std::vector<std::string> secret_files;  ///< NAME=PATH
+  std::string config_dir;                 ///< holds regions/ and registry/
   bool verbose = false;
   int exit_code = kExitOk;
 
@@ -39,12 +41,23 @@ struct CliContext {
   /// returned for --json callers through `report`).
   std::unique_ptr<core::Host> MakeHost(core::LoadReport* report = nullptr) const;
 
+  /// Host + policy for gated commands (explain, chat --locale). `as_of` is YYYY-MM-DD or
+  /// empty for today.
+  std::unique_ptr<core::Runtime> MakeRuntime(const std::string& as_of = {}) const;
+
   /// Plug-in directories to scan: --plugin-dir, else $RG_PLUGIN_DIR, else next to the binary.
   std::vector<std::filesystem::path> PluginDirs() const;
+
+  /// --config, else $RG_CONFIG_DIR, else the source tree's or the installed config/.
+  std::filesystem::path ConfigDir() const;
+
+  core::HostOptions MakeHostOptions() const;
 };
 
 /// Subcommand registration: each adds itself to `app` and writes its exit code into ctx.
 void RegisterPlugins(CLI::App& app, CliContext& ctx);
 void RegisterChat(CLI::App& app, CliContext& ctx);
+void RegisterValidate(CLI::App& app, CliContext& ctx);
+void RegisterExplain(CLI::App& app, CliContext& ctx);
 
 }  // namespace rg::tools

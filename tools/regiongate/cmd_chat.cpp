@@ -16,6 +16,8 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 
 struct ChatOptions {
+  std::string locale;
+  std::string as_of;
   std::string plugin;
   std::string model;
   std::string endpoint;
@@ -80,7 +82,68 @@ std::string PickEndpoint(const compliance::PluginManifest& m, const ChatOptions&
   throw CliExit{kExitUsage, "plug-in '" + m.id + "' declares no inference endpoint"};
 }
 
-int Chat(CliContext& ctx, const ChatOptions& o) {
+nlohmann::json RequestBody(const ChatOptions& o) {
+  nlohmann::json messages = nlohmann::json::array();
+  if (!o.system.empty()) messages.push_back({{"role", "system"}, {"content", o.system}});
+  messages.push_back({{"role", "user"}, {"content", o.prompt}});
+  nlohmann::json body = {{"model", o.model}, {"messages", messages}, {"stream", o.stream}};
+  if (o.max_tokens > 0) body["max_tokens"] = o.max_tokens;
+  return body;
+}
+
+// Prints deltas live with --stream; Ctrl-C cancels.
+class LivePrinter {
+ public:
+  explicit LivePrinter(bool live) : live_(live) {
+    g_interrupted = false;
+    previous_ = std::signal(SIGINT, [](int) { g_interrupted = true; });
+  }
+  ~LivePrinter() { std::signal(SIGINT, previous_); }
+  LivePrinter(const LivePrinter&) = delete;
+  LivePrinter& operator=(const LivePrinter&) = delete;
+
+  core::EventCallback Callback() const {
+    return [live = live_](const core::CompletionEvent& event) {
+      if (live && event.kind == RG_EVENT_TEXT_DELTA) std::cout << event.data << std::flush;
+      return !g_interrupted.load();
+    };
+  }
+
+ private:
+  bool live_;
+  void (*previous_)(int) = nullptr;
+};
+
+int Report(const ChatOptions& o, const core::CompletionResult& result, nlohmann::json json) {
+  if (o.json) {
+    json["text"] = result.text;
+    json["finish_reason"] = core::FinishName(result.finish);
+    json["usage"] = result.usage;
+    json["outcome"] = Outcome(result);
+    json["code"] = result.ok() ? nlohmann::json(nullptr) : nlohmann::json(core::CodeName(result.code));
+    json["complete"] = result.ok();
+    json["attempts"] = result.attempts;
+    json["latency_ms"] = static_cast<double>(result.latency.count()) / 1000.0;
+    if (!result.ok()) json["error"] = result.message;
+    if (result.final_data.contains("blocked")) json["blocked"] = result.final_data["blocked"];
+    if (!result.tool_calls.empty()) json["tool_calls"] = result.tool_calls;
+    std::cout << json.dump(2) << "\n";
+    return ExitCodeFor(result);
+  }
+  if (!(o.stream)) std::cout << result.text;
+  if (!result.text.empty()) std::cout << "\n";
+  if (!result.ok()) {
+    std::cerr << "regiongate: " << (result.partial() ? "answer incomplete: " : "no answer: ")
+              << core::CodeName(result.code) << ": " << result.message << "\n";
+  }
+  return ExitCodeFor(result);
+}
+
+// Ungated: the operator named plug-in and model; no region rules apply.
+int ChatDirect(CliContext& ctx, const ChatOptions& o) {
+  if (o.plugin.empty() || o.model.empty()) {
+    throw CliExit{kExitUsage, "chat needs --locale L, or both --plugin and --model"};
+  }
   auto host = ctx.MakeHost();
   auto plugin = host->FindPlugin(o.plugin);
   if (!plugin) {
@@ -90,52 +153,65 @@ int Chat(CliContext& ctx, const ChatOptions& o) {
   const std::string endpoint = PickEndpoint(plugin->manifest, o);
   auto instance = host->CreateInstance(o.plugin, ParseSettings(o.settings));
   if (!instance.ok()) throw CliExit{kExitRuntime, instance.error().message};
-
   core::CompletionRequest request;
   request.endpoint_id = endpoint;
-  nlohmann::json messages = nlohmann::json::array();
-  if (!o.system.empty()) messages.push_back({{"role", "system"}, {"content", o.system}});
-  messages.push_back({{"role", "user"}, {"content", o.prompt}});
-  request.body = {{"model", o.model}, {"messages", messages}, {"stream", o.stream}};
-  if (o.max_tokens > 0) request.body["max_tokens"] = o.max_tokens;
+  request.body = RequestBody(o);
+  LivePrinter printer(o.stream && !o.json);
+  auto result = host->Complete(**instance, request, printer.Callback());
+  return Report(o, result,
+                {{"plugin", o.plugin},
+                 {"model", o.model},
+                 {"endpoint", endpoint},
+                 {"endpoint_overridden", host->IsOverridden(o.plugin, endpoint)},
+                 {"gated", false}});
+}
 
-  g_interrupted = false;
-  auto previous = std::signal(SIGINT, [](int) { g_interrupted = true; });
-  const bool print_live = o.stream && !o.json;
-  auto result = host->Complete(**instance, request, [&](const core::CompletionEvent& event) {
-    if (print_live && event.kind == RG_EVENT_TEXT_DELTA) std::cout << event.data << std::flush;
-    return !g_interrupted.load();
-  });
-  std::signal(SIGINT, previous);
+// Gated: the gate picks the best allowed plug-in/model/endpoint for the locale (or checks
+// the one named) and the egress hook checks every request on the way out.
+int ChatGated(CliContext& ctx, const ChatOptions& o) {
+  auto runtime = ctx.MakeRuntime(o.as_of);
+  compliance::DecisionFilter filter{o.plugin, o.model, o.endpoint};
+  // Say who answers before the answer streams in.
+  if (auto choice = runtime->gate()->Choose(o.locale, filter); choice.ok()) {
+    filter = {choice->plugin, choice->model, choice->endpoint};
+    if (!o.json) {
+      std::cerr << "regiongate: " << o.locale << " (region " << choice->region << ") -> "
+                << choice->plugin << "/" << choice->model << " via " << choice->endpoint << "\n";
+    }
+  }
+  LivePrinter printer(o.stream && !o.json);
+  auto gated = runtime->Complete(o.locale, filter, RequestBody(o), ParseSettings(o.settings),
+                                 printer.Callback());
+  if (!gated.ok()) {
+    if (o.json) {
+      std::cout << nlohmann::json{{"locale", o.locale},
+                                  {"outcome", "denied"},
+                                  {"code", gated.error().id},
+                                  {"error", gated.error().message}}
+                       .dump(2)
+                << "\n";
+    } else {
+      std::cerr << "regiongate: refused: " << gated.error().message << "\n";
+    }
+    return gated.error().id == "RG-G003" || gated.error().id == "RG-G001" ? kExitDenied
+                                                                           : kExitRuntime;
+  }
+  const auto& d = gated->decision;
+  nlohmann::json reasons = nlohmann::json::array();
+  for (const auto& r : d.reasons) reasons.push_back(r.ToJson());
+  return Report(o, gated->result,
+                {{"locale", o.locale},
+                 {"region", d.region},
+                 {"plugin", d.plugin},
+                 {"model", d.model},
+                 {"endpoint", d.endpoint},
+                 {"endpoint_overridden", runtime->host().IsOverridden(d.plugin, d.endpoint)},
+                 {"gated", true},
+                 {"decision_reasons", reasons}});
+}
 
-  if (o.json) {
-    nlohmann::json out = {
-        {"plugin", o.plugin},
-        {"model", o.model},
-        {"endpoint", endpoint},
-        {"endpoint_overridden", host->IsOverridden(o.plugin, endpoint)},
-        {"text", result.text},
-        {"finish_reason", core::FinishName(result.finish)},
-        {"usage", result.usage},
-        {"outcome", Outcome(result)},
-        {"code", result.ok() ? nlohmann::json(nullptr) : nlohmann::json(core::CodeName(result.code))},
-        {"complete", result.ok()},
-        {"attempts", result.attempts},
-        {"latency_ms", static_cast<double>(result.latency.count()) / 1000.0},
-    };
-    if (!result.ok()) out["error"] = result.message;
-    if (result.final_data.contains("blocked")) out["blocked"] = result.final_data["blocked"];
-    if (!result.tool_calls.empty()) out["tool_calls"] = result.tool_calls;
-    std::cout << out.dump(2) << "\n";
-    return ExitCodeFor(result);
-  }
-  if (!print_live) std::cout << result.text;
-  if (!result.text.empty()) std::cout << "\n";
-  if (!result.ok()) {
-    std::cerr << "regiongate: " << (result.partial() ? "answer incomplete: " : "no answer: ")
-              << core::CodeName(result.code) << ": " << result.message << "\n";
-  }
-  return ExitCodeFor(result);
+int Chat(CliContext& ctx, const ChatOptions& o) {
+  return o.locale.empty() ? ChatDirect(ctx, o) : ChatGated(ctx, o);
 }
 
 }  // namespace
@@ -143,8 +219,12 @@ int Chat(CliContext& ctx, const ChatOptions& o) {
 void RegisterChat(CLI::App& app, CliContext& ctx) {
   auto o = std::make_shared<ChatOptions>();
   auto* chat = app.add_subcommand("chat", "send one prompt through a plug-in and print the answer");
-  chat->add_option("--plugin", o->plugin, "plug-in id")->required();
-  chat->add_option("--model", o->model, "model id declared by the plug-in")->required();
+  chat->add_option("--locale", o->locale,
+                   "serve this locale through the gate: the best allowed plug-in/model/endpoint "
+                   "is chosen (or the one named, if allowed); exit 2 with the reasons if none is");
+  chat->add_option("--as-of", o->as_of, "evaluate the rules as of YYYY-MM-DD (default today)");
+  chat->add_option("--plugin", o->plugin, "plug-in id (required without --locale)");
+  chat->add_option("--model", o->model, "model id (required without --locale)");
   chat->add_option("--endpoint", o->endpoint,
                    "endpoint id (default: the first inference endpoint serving the model)");
   chat->add_option("--system", o->system, "system message");

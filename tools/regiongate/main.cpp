@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   ctx.AddGlobalOptions(app);
   RegisterPlugins(app, ctx);
   RegisterChat(app, ctx);
+  RegisterValidate(app, ctx);
+  RegisterExplain(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -99,6 +99,12 @@ inline int64_t IntMember(const nlohmann::json& object, const char* key, int64_t 
   if (it == object.end()) return fallback;
   if (it->is_number_integer()) return it->get<int64_t>();
   if (it->is_number()) return static_cast<int64_t>(it->get<double>());
+  if (it->is_string()) {
+    const std::string& text = it->get_ref<const std::string&>();
+    char* end = nullptr;
+    const long long value = std::strtoll(text.c_str(), &end, 10);
+    if (!text.empty() && end != nullptr && *end == '\0') return static_cast<int64_t>(value);
+  }
   return fallback;
 }
 
