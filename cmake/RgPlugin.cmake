@@ -68,3 +68,28 @@ function(rg_add_plugin)
     VERBATIM)
   set_property(TARGET ${ARG_TARGET} APPEND PROPERTY LINK_DEPENDS ${manifest_in})
 endfunction()
+
+# rg_install_plugin(ID id [TARGET target] [DESTINATION dir])
+# Installs a plug-in built by rg_add_plugin() as the host looks for it:
+# <prefix>/<DESTINATION>/<ID>/{rg-plugin-<ID>.so,plugin.yaml}, DESTINATION defaulting to
+# lib/regiongate/plugins (what `regiongate` searches next to <prefix>/bin). The library is
+# copied byte for byte (install(FILES), not install(TARGETS), which may rewrite the RPATH)
+# so it still matches the sha256 in its manifest.
+function(rg_install_plugin)
+  cmake_parse_arguments(ARG "" "ID;TARGET;DESTINATION" "" ${ARGN})
+  if(NOT ARG_ID)
+    message(FATAL_ERROR "rg_install_plugin: ID is required")
+  endif()
+  if(NOT ARG_TARGET)
+    set(ARG_TARGET rg_plugin_${ARG_ID})
+  endif()
+  if(NOT ARG_DESTINATION)
+    set(ARG_DESTINATION lib/regiongate/plugins)
+  endif()
+  if(NOT TARGET ${ARG_TARGET})
+    message(FATAL_ERROR "rg_install_plugin: no target '${ARG_TARGET}'; call rg_add_plugin(ID ${ARG_ID} ...) first")
+  endif()
+  install(FILES $<TARGET_FILE:${ARG_TARGET}> $<TARGET_FILE_DIR:${ARG_TARGET}>/plugin.yaml
+          DESTINATION ${ARG_DESTINATION}/${ARG_ID}
+          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+endfunction()
