@@ -42,11 +42,15 @@ std::vector<std::filesystem::path> CliContext::PluginDirs() const {
   if (const char* env = std::getenv("RG_PLUGIN_DIR"); env != nullptr && *env != '\0') {
     return {env};
   }
-  const auto exe = ExecutableDir();
+  const auto exe_dir = ExecutableDir();
+  // Install tree first: <prefix>/bin/regiongate -> <prefix>/lib/regiongate/plugins.
   // Build tree: <build>/tools/regiongate/regiongate -> <build>/plugins.
-  // Install tree: <prefix>/bin/regiongate -> <prefix>/lib/regiongate/plugins.
+  const bool in_build_tree = exe_dir.filename() == "regiongate" &&
+                             exe_dir.parent_path().filename() == "tools";
   for (const auto& candidate :
-       {exe / ".." / ".." / "plugins", exe / ".." / "lib" / "regiongate" / "plugins"}) {
+       {exe_dir / ".." / "lib" / "regiongate" / "plugins",
+        in_build_tree ? exe_dir / ".." / ".." / "plugins" : std::filesystem::path()}) {
+    if (candidate.empty()) continue;
     std::error_code ec;
     if (std::filesystem::is_directory(candidate, ec)) {
       return {std::filesystem::weakly_canonical(candidate, ec)};
@@ -58,10 +62,11 @@ std::vector<std::filesystem::path> CliContext::PluginDirs() const {
 std::filesystem::path CliContext::ConfigDir() const {
   if (!config_dir.empty()) return config_dir;
   if (const char* env = std::getenv("RG_CONFIG_DIR"); env != nullptr && *env != '\0') return env;
-  const auto exe = ExecutableDir();
+  const auto exe_dir = ExecutableDir();
   std::error_code ec;
-  for (const auto& candidate : {std::filesystem::path(RG_SOURCE_CONFIG_DIR),
-                                exe / ".." / "share" / "regiongate" / "config"}) {
+  // An installed binary uses the installed policy; a build-tree binary the source tree's.
+  for (const auto& candidate : {exe_dir / ".." / "share" / "regiongate" / "config",
+                                std::filesystem::path(RG_SOURCE_CONFIG_DIR)}) {
     if (std::filesystem::is_directory(candidate / "regions", ec)) {
       return std::filesystem::weakly_canonical(candidate, ec);
     }
