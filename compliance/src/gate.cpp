@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "regiongate/compliance/labels.hpp"
 #include "yaml_reader.hpp"
 
 namespace rg::compliance {
@@ -137,7 +138,7 @@ Outcome CheckCapabilities(const Rule& rule, const RegionManifest& region, const 
       } else if (feature == "labels") {
         if (!region.labels.present) {
           problems.push_back("region '" + region.region + "' has no labels section");
-        } else if (region.labels.explicit_labels.count(locale) == 0) {
+        } else if (FindExplicitLabel(region.labels, locale) == nullptr) {
           problems.push_back("labels has no explicit label for locale '" + locale + "'");
         }
       } else if (feature == "implicit_labels") {
@@ -220,6 +221,64 @@ std::string Explanation::ToText() const {
   if (decisions.empty()) out += "(no plug-in offers a model for this selection)\n";
   out += "\n" + std::to_string(allowed) + " of " + std::to_string(decisions.size()) +
          (decisions.size() == 1 ? " combination" : " combinations") + " allowed\n";
+  return out;
+}
+
+std::string Explanation::ToSummaryText() const {
+  std::string out = "locale " + locale + " -> region " + region;
+  if (!region_name.empty()) out += " (" + region_name + ")";
+  out += ", as of " + as_of + ", revision " + manifest_revision.substr(0, 12) + "\n";
+  struct Group {
+    std::string plugin;
+    bool allowed = false;
+    std::vector<std::string> deny_rules;
+    std::vector<std::string> models;
+    std::vector<std::string> endpoints;
+    const Decision* example = nullptr;
+  };
+  std::vector<Group> groups;
+  auto add_unique = [](std::vector<std::string>& list, const std::string& item) {
+    if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+  };
+  for (const Decision& d : decisions) {
+    std::vector<std::string> deny_rules;
+    for (const Reason& r : d.reasons) {
+      if (r.effect == "deny") add_unique(deny_rules, r.rule);
+    }
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+      return g.plugin == d.plugin && g.allowed == d.allowed && g.deny_rules == deny_rules;
+    });
+    if (it == groups.end()) {
+      groups.push_back(Group{d.plugin, d.allowed, deny_rules, {}, {}, &d});
+      it = std::prev(groups.end());
+    }
+    add_unique(it->models, d.model);
+    add_unique(it->endpoints, d.endpoint);
+  }
+  auto join = [](const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+    return text;
+  };
+  size_t allowed = 0;
+  for (const Decision& d : decisions) allowed += d.allowed ? 1 : 0;
+  for (const Group& g : groups) {
+    out += std::string(g.allowed ? "  allow  " : "  deny   ") + g.plugin + ": " +
+           join(g.models) + " via " + join(g.endpoints) + "\n";
+    if (g.allowed) continue;
+    for (const std::string& rule : g.deny_rules) {
+      for (const Reason& r : g.example->reasons) {
+        if (r.rule == rule && r.effect == "deny") {
+          out += "           " + rule + ": " + r.message + "\n";
+          break;
+        }
+      }
+    }
+  }
+  if (decisions.empty()) out += "  (no plug-in offers a model for this selection)\n";
+  out += "  " + std::to_string(allowed) + " of " + std::to_string(decisions.size()) +
+         " combinations allowed; 'regiongate explain --locale " + locale +
+         "' shows every rule with its citation\n";
   return out;
 }
 

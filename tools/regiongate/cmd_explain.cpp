@@ -16,13 +16,16 @@ struct ExplainOptions {
   std::string endpoint;
   std::string as_of;
   bool json = false;
+  bool brief = false;
 };
 
 int Explain(CliContext& ctx, const ExplainOptions& o) {
   auto runtime = ctx.MakeRuntime(o.as_of);
   auto explanation = runtime->gate()->Explain(o.locale, {o.plugin, o.model, o.endpoint});
   if (!explanation.ok()) throw CliExit{kExitUsage, explanation.error().message};
-  std::cout << (o.json ? explanation->ToJson().dump(2) + "\n" : explanation->ToText());
+  std::cout << (o.json    ? explanation->ToJson().dump(2) + "\n"
+                : o.brief ? explanation->ToSummaryText()
+                          : explanation->ToText());
   return kExitOk;
 }
 
@@ -39,6 +42,8 @@ void RegisterExplain(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--as-of", o->as_of, "evaluate the rules as of YYYY-MM-DD (default today)");
   cmd->add_flag("--json", o->json,
                 "print {\"locale\",\"region\",\"as_of\",\"manifest_revision\",\"decisions\"}");
+  cmd->add_flag("--brief", o->brief,
+                "one line per plug-in and outcome, each deny rule's reason once");
   cmd->callback([&ctx, o] { ctx.exit_code = Explain(ctx, *o); });
 }
 

@@ -63,6 +63,9 @@ struct Explanation {
   nlohmann::json ToJson() const;
   /// A table: one row per decision, then its reasons indented beneath it.
   std::string ToText() const;
+  /// A short summary: decisions grouped by plug-in and outcome (same deny rules together),
+  /// allowed models and endpoints listed, and each deny rule's reason once.
+  std::string ToSummaryText() const;
 };
 
 class Gate {
