@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-filesystem-dev
   nlohmann-json3-dev libyaml-cpp-dev libcurl4-openssl-dev libssl-dev libspdlog-dev
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libhyperscan-dev libopencc-dev opencc
+  libhyperscan-dev libopencc-dev opencc libutf8proc-dev libicu-dev
   binutils python3
 )
 

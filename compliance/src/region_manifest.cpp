@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "regiongate/compliance/labels.hpp"
 #include "regiongate/compliance/plugin_manifest.hpp"
 #include "regiongate/compliance/sha256.hpp"
 #include "yaml_reader.hpp"
@@ -31,9 +32,20 @@ const std::vector<std::string> kOutputActions = {"block", "mask", "flag"};
 const std::vector<std::string> kLabelPositions = {"start", "end", "start_and_end",
                                                   "ui_persistent"};
 const std::vector<std::string> kImplicitSchemes = {"none", "gb45438-aigc", "c2pa"};
-const std::vector<std::string> kPiiTypes = {"email",     "phone",      "id_number", "bank_card",
-                                            "ip_address", "name",      "address"};
-const std::vector<std::string> kPiiActions = {"allow", "mask", "redact", "refuse"};
+const std::vector<std::string> kPiiTypes = {"email",        "phone",  "cn_resident_id", "bank_card",
+                                            "jp_my_number", "us_ssn", "ip_address"};
+const std::vector<std::string> kPiiActions = {"allow", "mask", "block", "replace_and_restore"};
+// Values of the first draft, with what to write instead (docs/pii-labels-audit.md says why).
+const std::map<std::string, std::string, std::less<>> kRetiredPiiValues = {
+    {"id_number", "it was split by country: write cn_resident_id, jp_my_number or us_ssn"},
+    {"name", "personal names cannot be detected reliably without a language model, so regiongate "
+             "does not look for them; remove the entry"},
+    {"address", "postal addresses cannot be detected reliably without a language model, so "
+                "regiongate does not look for them; remove the entry"},
+    {"redact", "write replace_and_restore (the provider sees a placeholder, the caller gets the "
+               "value back) or mask (the value is gone for good)"},
+    {"refuse", "it is now called block"},
+};
 
 // Keys that belong to one rule kind only; any other kind rejects them.
 const std::map<std::string, std::vector<std::string>, std::less<>> kKindKeys = {
@@ -389,12 +401,30 @@ class RegionManifestParser {
     MapReader map = r_.Map(v, {{"lexicons", false},
                                {"input_action", true},
                                {"output_action", true},
-                               {"refusal_message", true}});
+                               {"refusal_message", true},
+                               {"max_separator_run", false}});
     if (!map.ok()) return;
     ContentPolicy& c = m->content_policy;
     c.present = true;
-    c.lexicons = map.StringList("lexicons", IsRelativePath,
-                                "a path relative to the manifest's directory");
+    if (std::optional<std::vector<Value>> items = map.List("lexicons")) {
+      for (const Value& item : *items) {
+        std::optional<std::string> path =
+            r_.Checked(item, IsRelativePath, "a path relative to the manifest's directory");
+        if (!path) continue;
+        if (std::find(c.lexicons.begin(), c.lexicons.end(), *path) != c.lexicons.end()) {
+          r_.Report(item.pos, "RG-M011",
+                    "'" + item.path + "' repeats '" + *path + "'; list each value once");
+          continue;
+        }
+        c.lexicons.push_back(std::move(*path));
+        c.lexicon_pos.push_back({item.pos.line, item.pos.column});
+      }
+    }
+    if (map.Has("max_separator_run")) {
+      if (std::optional<int64_t> run = map.Integer("max_separator_run", 0, 32)) {
+        c.max_separator_run = static_cast<int>(*run);
+      }
+    }
     c.input_action = map.Enum("input_action", kInputActions).value_or("");
     c.output_action = map.Enum("output_action", kOutputActions).value_or("");
     if (std::optional<Value> rm = map.Get("refusal_message")) {
@@ -413,14 +443,23 @@ class RegionManifestParser {
       r_.Report(map.pos(), "RG-M203", "'labels' needs 'explicit' or 'implicit'");
     }
     if (std::optional<Value> ex = map.Get("explicit")) {
-      ForEachLocale(*ex, *m, [&](const std::string& locale, const Value& item) {
-        MapReader label = r_.Map(item, {{"text", true}, {"position", true}});
-        if (!label.ok()) return;
-        ExplicitLabel l;
-        l.text = label.String("text").value_or("");
-        l.position = label.Enum("position", kLabelPositions).value_or("");
-        labels.explicit_labels[locale] = std::move(l);
-      });
+      // Keyed by the region's locales, plus "default" for any other locale it is asked for.
+      std::vector<Field> fields;
+      for (const std::string& locale : m->locales) fields.push_back({locale, false});
+      fields.push_back({std::string(kDefaultLabelKey), false});
+      MapReader by_locale = r_.Map(*ex, fields);
+      if (by_locale.ok()) {
+        for (const Field& field : fields) {
+          std::optional<Value> item = by_locale.Get(field.name);
+          if (!item) continue;
+          MapReader label = r_.Map(*item, {{"text", true}, {"position", true}});
+          if (!label.ok()) continue;
+          ExplicitLabel l;
+          l.text = label.String("text").value_or("");
+          l.position = label.Enum("position", kLabelPositions).value_or("");
+          labels.explicit_labels[field.name] = std::move(l);
+        }
+      }
     }
     if (std::optional<Value> im = map.Get("implicit")) {
       MapReader implicit = r_.Map(*im, {{"scheme", true}, {"producer_code", false}});
@@ -440,8 +479,8 @@ class RegionManifestParser {
       MapReader action = r_.Map(item, {{"type", true}, {"action", true}});
       if (!action.ok()) continue;
       PiiRule p;
-      p.type = action.Enum("type", kPiiTypes).value_or("");
-      p.action = action.Enum("action", kPiiActions).value_or("");
+      p.type = PiiEnum(action, "type", kPiiTypes);
+      p.action = PiiEnum(action, "action", kPiiActions);
       const bool repeated = std::any_of(m->pii.actions.begin(), m->pii.actions.end(),
                                         [&](const PiiRule& o) { return o.type == p.type; });
       if (!p.type.empty() && repeated) {
@@ -452,6 +491,21 @@ class RegionManifestParser {
       }
       m->pii.actions.push_back(std::move(p));
     }
+  }
+
+  /// An enum of the pii section that names retired values with what to write instead.
+  std::string PiiEnum(const MapReader& map, std::string_view key,
+                      const std::vector<std::string>& allowed) {
+    std::optional<Value> v = map.Get(key);
+    if (v && detail::TypeOf(v->node) == detail::ValueType::kString) {
+      const std::string text = v->node.Scalar();
+      if (const auto it = kRetiredPiiValues.find(text); it != kRetiredPiiValues.end()) {
+        r_.Report(v->pos, "RG-M008",
+                  "'" + v->path + "' has retired value '" + text + "': " + it->second);
+        return "";
+      }
+    }
+    return map.Enum(key, allowed).value_or("");
   }
 
   void ParseAudit(const Value& v, RegionManifest* m) {
@@ -531,7 +585,7 @@ class RegionManifestParser {
         }
         for (const std::string& locale : m.locales) {
           const bool missing =
-              (feature == "labels" && m.labels.explicit_labels.count(locale) == 0) ||
+              (feature == "labels" && FindExplicitLabel(m.labels, locale) == nullptr) ||
               (feature == "content_policy" && m.content_policy.refusal_message.count(locale) == 0);
           if (missing) {
             r_.Warn({rule.line, rule.column}, "RG-M206",
@@ -730,6 +784,9 @@ nlohmann::json RegionManifest::ToJson() const {
                            {"input_action", content_policy.input_action},
                            {"output_action", content_policy.output_action},
                            {"refusal_message", content_policy.refusal_message}};
+    if (content_policy.max_separator_run) {
+      j["content_policy"]["max_separator_run"] = *content_policy.max_separator_run;
+    }
   }
   if (labels.present) {
     nlohmann::json ex = nlohmann::json::object();
@@ -780,6 +837,30 @@ Diagnostics ParseRegionManifest(std::string_view yaml, const std::string& file,
   return diagnostics;
 }
 
+namespace {
+
+// content_policy.lexicons must name files (their contents are checked when the filter is
+// built: ContentFilter::ForRegion, CheckContentPolicyLexicons).
+void CheckLexiconFiles(const std::filesystem::path& manifest_path, const RegionManifest& m,
+                       Diagnostics* out) {
+  const ContentPolicy& c = m.content_policy;
+  for (size_t i = 0; i < c.lexicons.size(); ++i) {
+    const std::filesystem::path lexicon =
+        (manifest_path.parent_path() / c.lexicons[i]).lexically_normal();
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(lexicon, ec)) continue;
+    const SourcePos pos = i < c.lexicon_pos.size() ? c.lexicon_pos[i] : SourcePos{};
+    out->push_back(Diagnostic{manifest_path.string(), pos.line, pos.column, Severity::kError,
+                              "RG-F020",
+                              "lexicon '" + c.lexicons[i] + "' is not a file (looked for " +
+                                  lexicon.string() +
+                                  "); fix the path, which is relative to this manifest",
+                              ""});
+  }
+}
+
+}  // namespace
+
 Diagnostics CheckRegionManifest(const std::filesystem::path& path, RegionManifest* manifest) {
   Diagnostics diagnostics;
   std::string bytes;
@@ -787,6 +868,7 @@ Diagnostics CheckRegionManifest(const std::filesystem::path& path, RegionManifes
   if (!detail::ReadFileBytes(path, file, &bytes, &diagnostics)) return diagnostics;
   RegionManifest parsed;
   diagnostics = ParseRegionManifest(bytes, file, &parsed);
+  if (!HasErrors(diagnostics)) CheckLexiconFiles(path, parsed, &diagnostics);
   if (!HasErrors(diagnostics) && manifest != nullptr) {
     parsed.path = path;
     *manifest = std::move(parsed);

@@ -1,5 +1,6 @@
 #include "regiongate/compliance/sha256.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
@@ -35,6 +36,16 @@ class Sha256 {
   }
 
   std::string HexDigest() {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char byte : Digest()) {
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+    return out;
+  }
+
+  std::array<unsigned char, 32> Digest() {
     const uint64_t bits = bits_;
     const unsigned char pad = 0x80;
     Update(&pad, 1);
@@ -43,10 +54,11 @@ class Sha256 {
     unsigned char length[8];
     for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
     Update(length, 8);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (uint32_t word : h_) {
-      for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(word >> shift) & 0xf];
+    std::array<unsigned char, 32> out{};
+    for (size_t i = 0; i < 8; ++i) {
+      for (size_t b = 0; b < 4; ++b) {
+        out[4 * i + b] = static_cast<unsigned char>(h_[i] >> (24 - 8 * b));
+      }
     }
     return out;
   }
@@ -105,6 +117,30 @@ std::string Sha256Hex(std::string_view bytes) {
   Sha256 sha;
   sha.Update(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
   return sha.HexDigest();
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+  // RFC 2104 with a 64-byte block: keys longer than a block are hashed first.
+  std::array<unsigned char, 64> block{};
+  if (key.size() > block.size()) {
+    Sha256 sha;
+    sha.Update(reinterpret_cast<const unsigned char*>(key.data()), key.size());
+    const std::array<unsigned char, 32> digest = sha.Digest();
+    std::copy(digest.begin(), digest.end(), block.begin());
+  } else {
+    std::copy(key.begin(), key.end(), block.begin());
+  }
+  std::array<unsigned char, 64> pad{};
+  for (size_t i = 0; i < block.size(); ++i) pad[i] = static_cast<unsigned char>(block[i] ^ 0x36);
+  Sha256 inner;
+  inner.Update(pad.data(), pad.size());
+  inner.Update(reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  const std::array<unsigned char, 32> inner_digest = inner.Digest();
+  for (size_t i = 0; i < block.size(); ++i) pad[i] = static_cast<unsigned char>(block[i] ^ 0x5c);
+  Sha256 outer;
+  outer.Update(pad.data(), pad.size());
+  outer.Update(inner_digest.data(), inner_digest.size());
+  return outer.HexDigest();
 }
 
 Result<std::string> Sha256File(const std::filesystem::path& path) {

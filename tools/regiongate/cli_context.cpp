@@ -33,6 +33,9 @@ void CliContext::AddGlobalOptions(CLI::App& app) {
   app.add_option("--config", config_dir,
                  "policy directory holding regions/ and registry/; default $RG_CONFIG_DIR or "
                  "the shipped config/");
+  app.add_option("--audit-dir", audit_dir,
+                 "where audit trails go (one folder per region); default $RG_AUDIT_DIR or "
+                 "$XDG_STATE_HOME/regiongate/audit");
   app.add_flag("-v,--verbose", verbose, "log more (to stderr)");
 }
 
@@ -101,6 +104,15 @@ std::unique_ptr<core::Runtime> CliContext::MakeRuntime(const std::string& as_of)
     throw CliExit{kExitUsage, "no plug-in directory: pass --plugin-dir DIR or set RG_PLUGIN_DIR"};
   }
   options.config_dir = ConfigDir();
+  if (!audit_dir.empty()) {
+    options.audit_dir = audit_dir;
+  } else if (const char* env = std::getenv("RG_AUDIT_DIR"); env != nullptr && *env != '\0') {
+    options.audit_dir = env;
+  } else if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state) {
+    options.audit_dir = std::filesystem::path(state) / "regiongate" / "audit";
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    options.audit_dir = std::filesystem::path(home) / ".local" / "state" / "regiongate" / "audit";
+  }
   if (!as_of.empty()) {
     options.as_of = compliance::ParseDate(as_of);
     if (!options.as_of) {

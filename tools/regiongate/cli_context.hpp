@@ -31,6 +31,7 @@ struct CliContext {
   std::vector<std::string> endpoint_overrides;
   std::vector<std::string> secret_files;  ///< NAME=PATH
   std::string config_dir;                 ///< holds regions/ and registry/
+  std::string audit_dir;                  ///< audit trails, one folder per region
   bool verbose = false;
   int exit_code = kExitOk;
 
@@ -59,5 +60,7 @@ void RegisterPlugins(CLI::App& app, CliContext& ctx);
 void RegisterChat(CLI::App& app, CliContext& ctx);
 void RegisterValidate(CLI::App& app, CliContext& ctx);
 void RegisterExplain(CLI::App& app, CliContext& ctx);
+void RegisterAudit(CLI::App& app, CliContext& ctx);
+void RegisterConformance(CLI::App& app, CliContext& ctx);
 
 }  // namespace rg::tools

@@ -116,10 +116,14 @@ class LivePrinter {
 
 int Report(const ChatOptions& o, const core::CompletionResult& result, nlohmann::json json) {
   if (o.json) {
+    if (json.contains("policy_outcome")) {
+      json["outcome"] = json["policy_outcome"];
+      json.erase("policy_outcome");
+    }
     json["text"] = result.text;
     json["finish_reason"] = core::FinishName(result.finish);
     json["usage"] = result.usage;
-    json["outcome"] = Outcome(result);
+    if (!json.contains("outcome")) json["outcome"] = Outcome(result);
     json["code"] = result.ok() ? nlohmann::json(nullptr) : nlohmann::json(core::CodeName(result.code));
     json["complete"] = result.ok();
     json["attempts"] = result.attempts;
@@ -197,6 +201,24 @@ int ChatGated(CliContext& ctx, const ChatOptions& o) {
                                                                            : kExitRuntime;
   }
   const auto& d = gated->decision;
+  if (!o.json) {
+    if (!gated->labels.ui_notice.empty()) {
+      std::cerr << "regiongate: label (" << gated->labels.position
+                << "): " << gated->labels.ui_notice << "\n";
+    }
+    if (gated->outcome == "blocked_input" && gated->blocked_by == "regiongate") {
+      std::cout << (o.stream ? "" : gated->result.text) << "\n";
+      std::cerr << "regiongate: refused before any byte went to the provider: "
+                << gated->result.message << "\n";
+      return kExitDenied;
+    }
+    if (gated->outcome == "blocked_output" && gated->blocked_by == "regiongate") {
+      std::cerr << (o.stream ? "\n" : "") << "regiongate: " << gated->result.message
+                << "; the answer above is incomplete\n";
+      if (!o.stream && !gated->result.text.empty()) std::cout << gated->result.text << "\n";
+      return kExitDenied;
+    }
+  }
   nlohmann::json reasons = nlohmann::json::array();
   for (const auto& r : d.reasons) reasons.push_back(r.ToJson());
   return Report(o, gated->result,
@@ -207,6 +229,17 @@ int ChatGated(CliContext& ctx, const ChatOptions& o) {
                  {"endpoint", d.endpoint},
                  {"endpoint_overridden", runtime->host().IsOverridden(d.plugin, d.endpoint)},
                  {"gated", true},
+                 {"decision_id", gated->decision_id},
+                 {"policy_outcome", gated->outcome},
+                 {"blocked_by", gated->blocked_by},
+                 {"rules", gated->rules},
+                 {"labels",
+                  {{"position", gated->labels.position},
+                   {"prefix", gated->labels.prefix},
+                   {"suffix", gated->labels.suffix},
+                   {"ui_notice", gated->labels.ui_notice}}},
+                 {"implicit_metadata", gated->labels.implicit_metadata},
+                 {"audit_file", gated->audit_file.string()},
                  {"decision_reasons", reasons}});
 }
 

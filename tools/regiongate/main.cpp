@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   RegisterChat(app, ctx);
   RegisterValidate(app, ctx);
   RegisterExplain(app, ctx);
+  RegisterAudit(app, ctx);
+  RegisterConformance(app, ctx);
 
   try {
     app.parse(argc, argv);

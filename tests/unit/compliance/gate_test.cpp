@@ -216,15 +216,18 @@ TEST(GateTest, DisabledRuleDecidesNothing) {
 TEST(GateTest, MissingRuntimeConfigurationForALocaleDenies) {
   TempDir dir;
   testing::CopyShippedConfig(dir.path());
+  // zh-Hans-CN would fall back to zh-CN and then to default (labels.hpp), zh-CN only to default.
   ReplaceInFile(dir.path() / "regions/cn-mainland.yaml",
-                "    zh-Hans-CN: {text: （本内容由人工智能生成）, position: end}\n", "");
+                "    zh-CN: {text: （本内容由人工智能生成）, position: end}\n", "");
+  ReplaceInFile(dir.path() / "regions/cn-mainland.yaml",
+                "    default: {text: （本内容由人工智能生成）, position: end}\n", "");
   auto gate = BuildGate(DefaultPolicySources(dir.path()), kAsOf);
-  EXPECT_TRUE(gate->Find("zh-CN", "qwen", "qwen-plus", "cn-beijing")->allowed);
-  const Decision* d = gate->Find("zh-Hans-CN", "qwen", "qwen-plus", "cn-beijing");
+  EXPECT_TRUE(gate->Find("zh-Hans-CN", "qwen", "qwen-plus", "cn-beijing")->allowed);
+  const Decision* d = gate->Find("zh-CN", "qwen", "qwen-plus", "cn-beijing");
   ASSERT_NE(d, nullptr);
   EXPECT_FALSE(d->allowed);
   EXPECT_EQ(ReasonOf(*d, "cn-aigc-labels")->message,
-            "labels has no explicit label for locale 'zh-Hans-CN'; configure it or the region "
+            "labels has no explicit label for locale 'zh-CN'; configure it or the region "
             "denies every plug-in");
 }
 

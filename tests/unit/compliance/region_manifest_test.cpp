@@ -206,16 +206,20 @@ TEST(RegionManifestTest, LocaleMustBeCanonical) {
             (V{"cn.yaml:6:11: error: 'locales[0]' must be written in canonical case, got 'zh-cn' "
                "(did you mean 'zh-CN'?)",
                "cn.yaml:43:5: error: unknown key 'zh-CN' in labels.explicit; expected one of "
-               "zh-Hans-CN"}));
+               "zh-Hans-CN, default"}));
 }
 
 TEST(RegionManifestTest, LocaleKeyedMapNamesOnlyTheRegionsLocales) {
-  EXPECT_EQ(Check(WithLine(44, "    zh-TW: {text: AI生成, position: end}")),
+  // zh-Hans-CN falls back to zh-CN (labels.hpp), but nothing stands in for zh-CN.
+  EXPECT_EQ(Check(WithLine(43, "    zh-TW: {text: AI生成, position: end}")),
             (V{"cn.yaml:35:5: warning: rule 't-labels' requires 'labels' but it has no entry for "
-               "locale 'zh-Hans-CN'; the gate denies every plug-in for that locale until it is "
+               "locale 'zh-CN'; the gate denies every plug-in for that locale until it is "
                "configured",
-               "cn.yaml:44:5: error: unknown key 'zh-TW' in labels.explicit; expected one of "
-               "zh-CN, zh-Hans-CN"}));
+               "cn.yaml:43:5: error: unknown key 'zh-TW' in labels.explicit; expected one of "
+               "zh-CN, zh-Hans-CN, default"}));
+  EXPECT_EQ(Check(WithLine(44, "    zh-TW: {text: AI生成, position: end}")),
+            V{"cn.yaml:44:5: error: unknown key 'zh-TW' in labels.explicit; expected one of "
+              "zh-CN, zh-Hans-CN, default"});
 }
 
 TEST(RegionManifestTest, RequiredRuntimeSectionMissingIsAWarning) {

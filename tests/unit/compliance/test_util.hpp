@@ -74,9 +74,10 @@ inline std::vector<PluginManifest> FixturePlugins() {
   return plugins;
 }
 
-/// Copies the shipped config/regions and config/registry into `dir`.
+/// Copies the shipped config/regions, config/registry and config/lexicons (which the regions'
+/// content_policy names) into `dir`.
 inline void CopyShippedConfig(const std::filesystem::path& dir) {
-  for (const char* sub : {"regions", "registry"}) {
+  for (const char* sub : {"regions", "registry", "lexicons"}) {
     std::filesystem::create_directories(dir / sub);
     std::filesystem::copy(kShippedConfig / sub, dir / sub,
                           std::filesystem::copy_options::recursive);

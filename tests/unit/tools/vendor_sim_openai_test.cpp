@@ -147,6 +147,11 @@ TEST(VendorSimOpenAi, MaxTokensIsRejectedForReasoningModelsWithTheObservedError)
   EXPECT_EQ(Chat("hi", {{"max_completion_tokens", 10}}, kAuth, "gpt-5").status, 200);
 }
 
+TEST(VendorSimOpenAi, ReverseMarkerEchoesThePromptBackwardsByCharacter) {
+  const nlohmann::json json = Chat("[[sim:reverse]] 词禁ab").Json();
+  EXPECT_EQ(json["choices"][0]["message"]["content"], "Echo: ba禁词");
+}
+
 TEST(VendorSimOpenAi, MaxCompletionTokensCutsTheAnswerWithFinishReasonLength) {
   const nlohmann::json json = Chat("a long prompt here", {{"max_completion_tokens", 2}}).Json();
   EXPECT_EQ(json["choices"][0]["message"]["content"], "Echo: a ");
@@ -307,7 +312,7 @@ TEST(VendorSimOpenAi, UnknownBehaviorIsRefusedWithTheKnownList) {
   EXPECT_EQ(reply.Json()["error"]["message"],
             "marker [[sim:explode]]: unknown simulator behavior 'explode' (known: normal, "
             "input-block, output-block, rate-limit, server-error, unavailable, auth-failure, "
-            "slow-first-byte, stall, truncate, malformed-chunk, flaky, refusal, expire-token)");
+            "slow-first-byte, stall, truncate, malformed-chunk, flaky, refusal, expire-token, reverse)");
   EXPECT_EQ(reply.Json()["error"]["code"], "sim_bad_behavior");
 }
 

@@ -26,6 +26,7 @@ constexpr KindName kKinds[] = {
     {BehaviorKind::kFlaky, "flaky"},
     {BehaviorKind::kRefusal, "refusal"},
     {BehaviorKind::kExpireToken, "expire-token"},
+    {BehaviorKind::kReverse, "reverse"},
 };
 
 std::optional<int64_t> ParseNumber(std::string_view text) {
@@ -115,6 +116,7 @@ Result<Behavior> ParseBehavior(std::string_view spec, std::string_view source) {
     case BehaviorKind::kAuthFailure:
     case BehaviorKind::kMalformedChunk:
     case BehaviorKind::kRefusal:
+    case BehaviorKind::kReverse:
       if (has_arg) return bad_arg("takes no argument");
       return behavior;
     case BehaviorKind::kInputBlock:

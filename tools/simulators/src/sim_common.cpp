@@ -236,9 +236,26 @@ std::optional<ChatInput> ReadMessages(const Json* messages) {
   return input;
 }
 
+// Code points in reverse order (a UTF-8 sequence stays intact).
+std::string ReverseCodePoints(std::string_view text) {
+  std::vector<std::string_view> points;
+  for (size_t i = 0; i < text.size();) {
+    size_t n = 1;
+    while (i + n < text.size() && (static_cast<unsigned char>(text[i + n]) & 0xC0) == 0x80) ++n;
+    points.push_back(text.substr(i, n));
+    i += n;
+  }
+  std::string out;
+  out.reserve(text.size());
+  for (auto it = points.rbegin(); it != points.rend(); ++it) out.append(*it);
+  return out;
+}
+
 Answer MakeAnswer(const ChatInput& input, std::optional<int64_t> max_tokens, int chunk_chars) {
   Answer answer;
-  answer.text = "Echo: " + input.prompt;
+  answer.text = "Echo: " + (input.marker.found && input.marker.spec == "reverse"
+                                ? ReverseCodePoints(input.prompt)
+                                : input.prompt);
   if (max_tokens && *max_tokens >= 0 && TokenCount(answer.text) > *max_tokens) {
     answer.text = TruncateCodePoints(answer.text, *max_tokens * 4);
     answer.cut_by_length = true;

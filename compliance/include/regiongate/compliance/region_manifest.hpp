@@ -116,12 +116,17 @@ struct Rule {
 };
 
 /// Issue 5 sections: parsed and validated now so the host only adds behaviour later.
+/// What the content filter applies (content_filter.hpp; docs/content-filter.md).
 struct ContentPolicy {
   bool present = false;
   std::vector<std::string> lexicons;  ///< paths relative to the manifest's directory
-  std::string input_action;           ///< refuse | mask | flag
-  std::string output_action;          ///< block | mask | flag
+  std::vector<SourcePos> lexicon_pos; ///< parallel to lexicons
+  std::string input_action;           ///< refuse | mask | flag: the most a match does to a prompt
+  std::string output_action;          ///< block | mask | flag: the most a match does to an answer
   std::map<std::string, std::string> refusal_message;  ///< locale -> text shown on refusal
+  /// Longest run of separators allowed between two characters of a term (0-32); unset: the
+  /// filter's default (kDefaultMaxSeparatorRun).
+  std::optional<int> max_separator_run;
 };
 
 struct ExplicitLabel {
@@ -131,14 +136,17 @@ struct ExplicitLabel {
 
 struct Labels {
   bool present = false;
-  std::map<std::string, ExplicitLabel> explicit_labels;  ///< locale -> label
+  /// locale -> label, plus an optional "default" entry for the region's other locales;
+  /// FindExplicitLabel (labels.hpp) applies the fallback.
+  std::map<std::string, ExplicitLabel> explicit_labels;
   std::string implicit_scheme;  ///< none | gb45438-aigc | c2pa
   std::string producer_code;    ///< GB 45438 ContentProducer, when the scheme needs it
 };
 
 struct PiiRule {
-  std::string type;    ///< email | phone | id_number | bank_card | ip_address | name | address
-  std::string action;  ///< allow | mask | redact | refuse
+  /// email | phone | cn_resident_id | bank_card | jp_my_number | us_ssn | ip_address
+  std::string type;
+  std::string action;  ///< allow | mask | block | replace_and_restore (pii.hpp, PiiAction)
 };
 
 struct Pii {
@@ -148,9 +156,10 @@ struct Pii {
 
 struct Audit {
   bool present = false;
+  /// Fail closed: a request whose audit record cannot be written is refused.
   bool required = false;
-  int retention_days = 0;
-  bool store_prompt_text = false;
+  int retention_days = 0;          ///< audit files older than this are deleted (0 keeps them all)
+  bool store_prompt_text = false;  ///< keep the prompt text, not only its salted hash
 };
 
 /// One allowed combination preference: `regiongate chat` picks the first allowed match.

@@ -11,7 +11,13 @@
 #include <string>
 #include <vector>
 
+#include <map>
+#include <mutex>
+
+#include "regiongate/compliance/audit_log.hpp"
+#include "regiongate/compliance/content_filter.hpp"
 #include "regiongate/compliance/gate.hpp"
+#include "regiongate/compliance/labels.hpp"
 #include "regiongate/compliance/store.hpp"
 #include "regiongate/core/host.hpp"
 #include "regiongate/result.hpp"
@@ -23,12 +29,29 @@ struct RuntimeOptions {
   std::vector<std::filesystem::path> plugin_dirs;
   std::filesystem::path config_dir;  ///< holds regions/ and registry/
   std::optional<compliance::Date> as_of;  ///< unset: today (UTC)
+  /// Audit trails go to <audit_dir>/<region>/. Empty: no trail, and a region that requires
+  /// one refuses every request (fail closed).
+  std::filesystem::path audit_dir;
+  /// File holding the key of the prompt HMAC (>= 16 bytes). Empty: <audit_dir>/audit.salt,
+  /// created with fresh random bytes (mode 0600) on first use.
+  std::filesystem::path audit_salt_file;
+  /// Where compiled lexicons are cached; empty: the content filter's default.
+  std::filesystem::path filter_cache_dir;
 };
 
-/// A completion that went through the gate.
+/// A completion that went through the gate and the region's request-time policies.
 struct GatedCompletion {
+  std::string decision_id;        ///< unique per request; also the audit record's id
   compliance::Decision decision;  ///< the allowed decision that was used
+  /// completed | blocked_input | blocked_output | failed | cancelled
+  std::string outcome;
+  std::string blocked_by;         ///< for blocked_*: "regiongate" (filter, PII) or "provider"
+  std::vector<std::string> rules;  ///< rules that fired: gate rules, content categories, PII
+  /// What the caller received: text is the delivered answer (labels, restored PII, cut at
+  /// an output block), code/finish say how it ended.
   CompletionResult result;
+  compliance::LabelOutput labels;  ///< explicit label text and implicit metadata
+  std::filesystem::path audit_file;  ///< the trail the record went to ("" when none)
 };
 
 class Runtime {
@@ -61,6 +84,18 @@ class Runtime {
 
  private:
   Runtime() = default;
+  /// The region's content filter (built once per policy generation), nullptr when the
+  /// region has no lexicons.
+  Result<std::shared_ptr<const compliance::ContentFilter>> FilterFor(
+      const compliance::RegionManifest& region);
+  /// The region's audit writer; an Error when it cannot be opened.
+  Result<compliance::AuditWriter*> AuditFor(const compliance::RegionManifest& region);
+
+  RuntimeOptions options_;
+  std::mutex mutex_;  // guards the caches below
+  std::map<std::string, std::pair<uint64_t, std::shared_ptr<const compliance::ContentFilter>>>
+      filters_;  // region -> (generation, filter)
+  std::map<std::string, std::unique_ptr<compliance::AuditWriter>> audit_writers_;
   std::unique_ptr<Host> host_;
   std::unique_ptr<compliance::ComplianceStore> store_;
   LoadReport load_report_;

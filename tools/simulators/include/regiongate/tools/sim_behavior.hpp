@@ -27,6 +27,8 @@ enum class BehaviorKind {
   kFlaky,           ///< the first ARG requests with the same prompt get `unavailable`
   kRefusal,         ///< OpenAI only: a model refusal (`message.refusal`); normal elsewhere
   kExpireToken,     ///< Qianfan v1 only: the first ARG requests revoke their token (111)
+  kReverse,         ///< a normal answer echoing the prompt with its characters reversed
+                    ///< (lets a test make the model say what the prompt did not contain)
 };
 
 /// One parsed behavior. `number` is the numeric argument after defaults were applied

@@ -1,0 +1,608 @@
+#include "regiongate/compliance/content_filter.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "filter_automaton.hpp"
+#include "regiongate/compliance/sha256.hpp"
+#include "regiongate/compliance/text_normalizer.hpp"
+
+namespace rg::compliance {
+namespace {
+
+using detail::CompiledLexicon;
+using detail::kClassRemoved;
+using detail::kClassSequence;
+using detail::kSymbolMask;
+using detail::kWordBit;
+using detail::ScanCursor;
+
+constexpr uint64_t kRingMask = kMaxTermLength - 1;
+// Ring entries: stream offset, and two flags.
+constexpr uint64_t kJoinedBit = uint64_t{1} << 63;   // directly after a word character
+constexpr uint64_t kNoStartBit = uint64_t{1} << 62;  // no term may start here
+constexpr uint64_t kOffsetMask = kNoStartBit - 1;
+static_assert((kMaxTermLength & kRingMask) == 0, "the ring needs a power of two");
+
+FilterAction CapFrom(std::string_view action) {
+  if (action == "flag") return FilterAction::kFlag;
+  if (action == "mask") return FilterAction::kMask;
+  return FilterAction::kBlock;  // refuse, block, and (fail closed) anything unset
+}
+
+bool ReadBytes(const std::filesystem::path& path, std::string* bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return false;
+  *bytes = std::move(buffer).str();
+  return true;
+}
+
+double MillisecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// What a scan applies to every match: the request's locales and the region's cap.
+struct ScanRules {
+  uint64_t locale_mask;
+  FilterAction cap;
+};
+
+// Matches that had to wait for the next character are confirmed: it is not a word character.
+template <class OnMatch>
+inline bool Confirm(ScanCursor& cur, OnMatch& on_match) {
+  for (size_t i = 0; i < cur.pending.size(); ++i) {
+    if (!on_match(cur.pending[i])) {
+      cur.pending.clear();
+      return false;
+    }
+  }
+  cur.pending.clear();
+  return true;
+}
+
+// A separator (or invalid byte): confirms waiting matches; too many in a row end the
+// current partial match (the cap on what a stream holds back).
+template <class OnMatch>
+inline bool Removed(const CompiledLexicon& c, ScanCursor& cur, OnMatch& on_match) {
+  if (!cur.pending.empty() && !Confirm(cur, on_match)) return false;
+  cur.joined = false;
+  if (cur.gap <= c.max_separator_run && ++cur.gap > c.max_separator_run) {
+    cur.state = 0;
+    cur.via = 0;
+  }
+  return true;
+}
+
+// One symbol entry (kWordBit | symbol id) of a code point at stream offsets [begin, end).
+template <class OnMatch>
+[[gnu::always_inline]] inline bool Symbol(const CompiledLexicon& c, const ScanRules& rules,
+                                          ScanCursor& cur, uint32_t entry, uint64_t begin,
+                                          uint64_t end, OnMatch& on_match) {
+  const bool word = (entry & kWordBit) != 0;
+  if (!cur.pending.empty()) {
+    if (word) {
+      cur.pending.clear();  // the term runs on into a word: not a whole-word match
+    } else if (!Confirm(cur, on_match)) {
+      return false;
+    }
+  }
+  cur.gap = 0;
+  if (!cur.joined) cur.word_begin = begin;
+  // A word character straight after another cannot start a whole-word term: without 'part'
+  // terms, such positions are no starts at all, and the automaton keeps only suffixes that
+  // begin at a real start (English text then mostly stays at the root).
+  const bool no_start = word && cur.joined && !c.inner_word_terms;
+  cur.ring[cur.symbols & kRingMask] =
+      begin | (cur.joined ? kJoinedBit : 0) | (no_start ? kNoStartBit : 0);
+  cur.word_ring[cur.symbols & kRingMask] = cur.word_begin;
+  ++cur.symbols;
+  cur.joined = word;
+  // From the root or a depth-1 state without an edge for the symbol (the common case in CJK
+  // text), RootInfo has the target and whether it reports, without touching either state.
+  const uint32_t symbol = entry & kSymbolMask;
+  bool reports;
+  const detail::RootInfo* from = cur.state == 0 ? nullptr : &c.root_info[cur.via];
+  if (cur.state == 0 || (cur.via != 0 && symbol != from->child[0] && symbol != from->child[1] &&
+                         (from->flags & detail::kRootUseNode) == 0)) {
+    const detail::RootInfo& to = no_start ? c.root_info[0] : c.root_info[symbol];
+    cur.state = to.state;
+    cur.via = to.state != 0 ? symbol : 0;
+    reports = (to.flags & detail::kRootReports) != 0;
+  } else {
+    uint32_t t = c.Next(cur.state, symbol);
+    while (t != 0 && (cur.ring[(cur.symbols - c.Depth(t)) & kRingMask] & kNoStartBit)) {
+      t = c.Fail(t);
+    }
+    cur.state = t;
+    cur.via = t != 0 && t == c.root_info[symbol].state ? symbol : 0;
+    reports = c.FirstReport(t) != 0;
+  }
+  if (!reports) return true;
+  for (uint32_t r = c.FirstReport(cur.state); r != 0; r = c.reports[r].next) {
+    const uint32_t term = c.reports[r].term;
+    const detail::TermRecord& t = c.terms[term];
+    if (t.locale != 0 && ((rules.locale_mask >> t.locale) & 1) == 0) continue;
+    const uint64_t first = (cur.symbols - t.length) & kRingMask;
+    const uint64_t start = cur.ring[first];
+    if ((t.flags & detail::kTermWordStart) && (start & kJoinedBit)) continue;
+    FilterMatch m;
+    m.term = term;
+    m.term_action = static_cast<FilterAction>(t.action);
+    m.action = std::min(m.term_action, rules.cap);
+    m.begin = start & kOffsetMask;
+    m.end = end;
+    m.stop = (start & kJoinedBit) ? cur.word_ring[first] : m.begin;
+    if (t.flags & detail::kTermWordEnd) {
+      cur.pending.push_back(m);
+    } else if (!on_match(m)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// One code point of class `cls` at stream offsets [begin, end). `on_match(const FilterMatch&)`
+// returns false to stop the scan; then Step returns false too.
+template <class OnMatch>
+[[gnu::always_inline]] inline bool Step(const CompiledLexicon& c, const ScanRules& rules,
+                                        ScanCursor& cur, uint32_t cls, uint64_t begin, uint64_t end,
+                                        OnMatch& on_match) {
+  if ((cls & kClassSequence) == 0) return Symbol(c, rules, cur, cls, begin, end, on_match);
+  if (cls == kClassRemoved) return Removed(c, cur, on_match);
+  const uint32_t* seq = c.class_sequences.data() + (cls & kSymbolMask);
+  const uint32_t count = (cls >> 24) & 0x7F;
+  for (uint32_t k = 0; k < count; ++k) {
+    if (!Symbol(c, rules, cur, seq[k], begin, end, on_match)) return false;
+  }
+  return true;
+}
+
+// Scans bytes [from, n) of `p`, whose byte 0 is at stream offset `base`. Returns the bytes
+// consumed: all of them, less an incomplete UTF-8 tail when !at_end; stops early (after the
+// code point whose match made `on_match` return false) and sets *stopped. At the end of the
+// text, matches waiting for the next character are confirmed.
+template <class OnMatch>
+size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& cur,
+                 const unsigned char* p, size_t from, size_t n, bool at_end, uint64_t base,
+                 OnMatch& on_match, bool* stopped) {
+  size_t i = from;
+  while (i < n) {
+    const unsigned char b = p[i];
+    uint32_t cls;
+    size_t used = 1;
+    if (b < 0x80) {
+      cls = c.ascii[b];
+    } else {
+      char32_t cp = 0;
+      used = DecodeUtf8(p + i, n - i, at_end, &cp);
+      if (used == 0) break;
+      cls = cp == kInvalidUtf8 ? kClassRemoved : c.Class(cp);
+    }
+    // Outside any partial match, a word character in the middle of a word (when no term
+    // may start there) changes nothing.
+    if (cur.state == 0 && cur.joined && !c.inner_word_terms &&
+        (cls & (kClassSequence | kWordBit)) == kWordBit) {
+      cur.gap = 0;
+      i += used;
+      continue;
+    }
+    // A character no term contains, outside any partial match: most of normal text.
+    if ((cls & ~kWordBit) == 0 && cur.state == 0) {
+      cur.gap = 0;
+      if (cls != 0 && !cur.joined) cur.word_begin = base + i;
+      cur.joined = cls != 0;
+      i += used;
+      continue;
+    }
+    if (!Step(c, rules, cur, cls, base + i, base + i + used, on_match)) {
+      *stopped = true;
+      return i + used - from;
+    }
+    i += used;
+  }
+  if (at_end && i == n && !cur.pending.empty() && !Confirm(cur, on_match)) *stopped = true;
+  return i - from;
+}
+
+// Appends bytes [from, to) of the stream (pending[0] at `base`) to `out`, each character
+// inside a mask range replaced by one '*'.
+void AppendMasked(std::string_view pending, uint64_t base, uint64_t from, uint64_t to,
+                  const std::vector<std::pair<uint64_t, uint64_t>>& masks, std::string* out) {
+  for (uint64_t o = from; o < to; ++o) {
+    const char byte = pending[o - base];
+    bool masked = false;
+    for (const auto& [b, e] : masks) {
+      if (o >= b && o < e) {
+        masked = true;
+        break;
+      }
+    }
+    if (!masked) {
+      out->push_back(byte);
+    } else if ((static_cast<unsigned char>(byte) & 0xC0) != 0x80) {
+      out->push_back('*');
+    }
+  }
+}
+
+std::vector<std::filesystem::path> LexiconPaths(const RegionManifest& manifest) {
+  std::vector<std::filesystem::path> paths;
+  const std::filesystem::path dir = manifest.path.parent_path();
+  for (const std::string& lexicon : manifest.content_policy.lexicons) {
+    paths.push_back((dir / lexicon).lexically_normal());
+  }
+  return paths;
+}
+
+std::string JoinDiagnostics(const Diagnostics& diagnostics) {
+  std::string out;
+  for (const Diagnostic& d : diagnostics) {
+    if (d.severity != Severity::kError) continue;
+    out += '\n';
+    out += d.ToString();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::filesystem::path DefaultFilterCacheDir() {
+  if (const char* dir = std::getenv("RG_FILTER_CACHE_DIR"); dir != nullptr && *dir != '\0') {
+    return dir;
+  }
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') {
+    return std::filesystem::path(xdg) / "regiongate" / "filter";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
+    return std::filesystem::path(home) / ".cache" / "regiongate" / "filter";
+  }
+  std::error_code ec;
+  return std::filesystem::temp_directory_path(ec) / "regiongate-filter";
+}
+
+// ---- ContentFilter ---------------------------------------------------------------------
+
+ContentFilter::ContentFilter() : lexicon_(std::make_unique<detail::CompiledLexicon>()) {}
+ContentFilter::~ContentFilter() = default;
+
+Result<std::shared_ptr<const ContentFilter>> ContentFilter::ForRegion(
+    const RegionManifest& manifest, const FilterOptions& options) {
+  if (!manifest.content_policy.present) {
+    return Error{"RG-F101", "region '" + manifest.region + "' (" + manifest.file +
+                                ") has no content_policy; add one, or do not filter this region"};
+  }
+  FilterOptions region_options = options;
+  if (manifest.content_policy.max_separator_run) {
+    region_options.max_separator_run =
+        static_cast<uint32_t>(*manifest.content_policy.max_separator_run);
+  }
+  return FromFiles(LexiconPaths(manifest), manifest.content_policy, region_options);
+}
+
+Diagnostics CheckContentPolicyLexicons(const RegionManifest& manifest) {
+  Diagnostics out;
+  for (const std::filesystem::path& path : LexiconPaths(manifest)) {
+    Lexicon lexicon;
+    Diagnostics d = LoadLexicon(path, &lexicon, path.string());
+    out.insert(out.end(), d.begin(), d.end());
+  }
+  return out;
+}
+
+Result<std::shared_ptr<const ContentFilter>> ContentFilter::FromFiles(
+    const std::vector<std::filesystem::path>& lexicons, const ContentPolicy& policy,
+    const FilterOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> names;
+  std::vector<std::string> bytes(lexicons.size());
+  Diagnostics diagnostics;
+  for (size_t i = 0; i < lexicons.size(); ++i) {
+    names.push_back(lexicons[i].string());
+    ReadLexiconBytes(lexicons[i], names[i], &bytes[i], &diagnostics);
+  }
+  if (HasErrors(diagnostics)) {
+    return Error{"RG-F102", "the content policy's lexicons cannot be used; fix these:" +
+                                JoinDiagnostics(diagnostics)};
+  }
+
+  // The key covers everything the compiled form depends on.
+  std::string identity = "regiongate content filter 1\nfold " + std::to_string(FoldTableHash()) +
+                         "\nseparators " + std::to_string(options.max_separator_run) + "\n";
+  for (size_t i = 0; i < lexicons.size(); ++i) {
+    identity += names[i] + "\n" + Sha256Hex(bytes[i]) + "\n";
+  }
+  const std::string key = Sha256Hex(identity);
+
+  std::shared_ptr<ContentFilter> filter(new ContentFilter());
+  filter->input_cap_ = CapFrom(policy.input_action);
+  filter->output_cap_ = CapFrom(policy.output_action);
+  filter->refusal_message_ = policy.refusal_message;
+  FilterStats& stats = filter->stats_;
+  stats.max_separator_run = options.max_separator_run;
+
+  std::filesystem::path cache_file;
+  if (options.use_cache) {
+    const std::filesystem::path dir =
+        options.cache_dir.empty() ? DefaultFilterCacheDir() : options.cache_dir;
+    cache_file = dir / (key + ".rgflex");
+    std::string cached;
+    if (ReadBytes(cache_file, &cached)) {
+      if (detail::Deserialize(cached, key, filter->lexicon_.get())) {
+        stats.from_cache = true;
+        stats.cache_file = cache_file;
+      } else {
+        stats.cache_note = "ignored a corrupt or outdated cache file " + cache_file.string();
+      }
+    }
+  }
+
+  if (!stats.from_cache) {
+    std::vector<Lexicon> parsed(lexicons.size());
+    for (size_t i = 0; i < lexicons.size(); ++i) {
+      Diagnostics d = ParseLexicon(bytes[i], names[i], &parsed[i]);
+      diagnostics.insert(diagnostics.end(), d.begin(), d.end());
+    }
+    if (HasErrors(diagnostics)) {
+      return Error{"RG-F102", "the content policy's lexicons cannot be used; fix these:" +
+                                  JoinDiagnostics(diagnostics)};
+    }
+    detail::CompileInput input;
+    input.lexicon_files = names;
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      for (const LexiconTerm& term : parsed[i].terms) {
+        input.terms.emplace_back(static_cast<uint16_t>(i), &term);
+      }
+    }
+    std::string error;
+    if (!detail::Compile(input, options.max_separator_run, filter->lexicon_.get(), &error)) {
+      return Error{"RG-F103", "cannot compile the content policy's lexicons: " + error +
+                                  "; split the lexicons or reduce them"};
+    }
+    if (!cache_file.empty()) {
+      // Write then rename, so a concurrent reader never sees half a file.
+      static std::atomic<unsigned> counter{0};
+      std::error_code ec;
+      std::filesystem::create_directories(cache_file.parent_path(), ec);
+      const std::filesystem::path tmp = cache_file.string() + ".tmp." + std::to_string(::getpid()) +
+                                        "." + std::to_string(counter.fetch_add(1));
+      const std::string blob = detail::Serialize(*filter->lexicon_, key);
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out.write(blob.data(), static_cast<std::streamsize>(blob.size()));
+      out.close();
+      if (out && (std::filesystem::rename(tmp, cache_file, ec), !ec)) {
+        stats.cache_file = cache_file;
+      } else {
+        std::filesystem::remove(tmp, ec);
+        stats.cache_note = "cannot write the cache file " + cache_file.string() +
+                           "; set FilterOptions::cache_dir or RG_FILTER_CACHE_DIR to a writable "
+                           "directory";
+      }
+    }
+  }
+  const CompiledLexicon& c = *filter->lexicon_;
+  stats.terms = c.terms.size();
+  stats.states = c.state_count;
+  stats.resident_bytes = c.MemoryBytes();
+  stats.max_term_length = c.max_term_length;
+  stats.max_separator_run = c.max_separator_run;
+  stats.load_ms = MillisecondsSince(start);
+  return std::shared_ptr<const ContentFilter>(std::move(filter));
+}
+
+Result<std::shared_ptr<const ContentFilter>> ContentFilter::FromLexicons(
+    const std::vector<Lexicon>& lexicons, const ContentPolicy& policy,
+    const FilterOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<ContentFilter> filter(new ContentFilter());
+  filter->input_cap_ = CapFrom(policy.input_action);
+  filter->output_cap_ = CapFrom(policy.output_action);
+  filter->refusal_message_ = policy.refusal_message;
+  detail::CompileInput input;
+  for (size_t i = 0; i < lexicons.size(); ++i) {
+    input.lexicon_files.push_back(lexicons[i].file);
+    for (const LexiconTerm& term : lexicons[i].terms) {
+      input.terms.emplace_back(static_cast<uint16_t>(i), &term);
+    }
+  }
+  std::string error;
+  if (!detail::Compile(input, options.max_separator_run, filter->lexicon_.get(), &error)) {
+    return Error{"RG-F103", "cannot compile the content policy's lexicons: " + error +
+                                "; split the lexicons or reduce them"};
+  }
+  const CompiledLexicon& c = *filter->lexicon_;
+  FilterStats& stats = filter->stats_;
+  stats.terms = c.terms.size();
+  stats.states = c.state_count;
+  stats.resident_bytes = c.MemoryBytes();
+  stats.max_term_length = c.max_term_length;
+  stats.max_separator_run = c.max_separator_run;
+  stats.load_ms = MillisecondsSince(start);
+  return std::shared_ptr<const ContentFilter>(std::move(filter));
+}
+
+uint64_t ContentFilter::LocaleMask(std::string_view locale) const {
+  uint64_t mask = 1;
+  const std::vector<std::string>& locales = lexicon_->locales;
+  for (size_t i = 1; i < locales.size(); ++i) {
+    const std::string& l = locales[i];
+    // RFC 4647 basic filtering: "zh" covers zh-CN and zh-Hans-CN; "zh-CN" only itself.
+    if (locale == l ||
+        (locale.size() > l.size() && locale.substr(0, l.size()) == l && locale[l.size()] == '-')) {
+      mask |= uint64_t{1} << i;
+    }
+  }
+  return mask;
+}
+
+void ContentFilter::ScanAll(std::string_view text, const FilterContext& context,
+                            std::vector<FilterMatch>* matches) const {
+  ScanCursor cur;
+  auto on_match = [matches](const FilterMatch& m) {
+    matches->push_back(m);
+    return true;
+  };
+  bool stopped = false;
+  ScanBytes(*lexicon_, ScanRules{LocaleMask(context.locale), Cap(context.direction)}, cur,
+            reinterpret_cast<const unsigned char*>(text.data()), 0, text.size(), true, 0, on_match,
+            &stopped);
+}
+
+FilterResult ContentFilter::Check(std::string_view text, const FilterContext& context) const {
+  FilterResult result;
+  ScanCursor cur;
+  std::vector<std::pair<uint64_t, uint64_t>> masks;
+  auto on_match = [&result, &masks](const FilterMatch& m) {
+    result.matches.push_back(m);
+    if (m.action == FilterAction::kMask) masks.emplace_back(m.begin, m.end);
+    if (m.action != FilterAction::kBlock) return true;
+    result.block = m;
+    return false;
+  };
+  bool stopped = false;
+  ScanBytes(*lexicon_, ScanRules{LocaleMask(context.locale), Cap(context.direction)}, cur,
+            reinterpret_cast<const unsigned char*>(text.data()), 0, text.size(), true, 0, on_match,
+            &stopped);
+  const size_t cut = result.block ? result.block->stop : text.size();
+  if (masks.empty()) {
+    result.text.assign(text.substr(0, cut));
+  } else {
+    result.text.reserve(cut);
+    AppendMasked(text, 0, 0, cut, masks, &result.text);
+  }
+  return result;
+}
+
+FilterStream ContentFilter::NewStream(const FilterContext& context) const {
+  return FilterStream(shared_from_this(), context);
+}
+
+std::string_view ContentFilter::RefusalMessage(std::string_view locale) const {
+  if (auto it = refusal_message_.find(std::string(locale)); it != refusal_message_.end()) {
+    return it->second;
+  }
+  const std::string_view language = locale.substr(0, locale.find('-'));
+  for (const auto& [tag, text] : refusal_message_) {
+    if (std::string_view(tag).substr(0, tag.find('-')) == language) return text;
+  }
+  return {};
+}
+
+FilterTermInfo ContentFilter::Term(uint32_t term) const {
+  const CompiledLexicon& c = *lexicon_;
+  const detail::TermRecord& t = c.terms.at(term);
+  FilterTermInfo info;
+  info.text = c.TermText(term);
+  info.category = c.categories[t.category];
+  info.locale = c.locales[t.locale];
+  info.lexicon = c.lexicons[t.lexicon];
+  info.line = t.line;
+  info.action = static_cast<FilterAction>(t.action);
+  return info;
+}
+
+// ---- FilterStream ----------------------------------------------------------------------
+
+FilterStream::FilterStream(std::shared_ptr<const ContentFilter> filter,
+                           const FilterContext& context)
+    : filter_(std::move(filter)),
+      lexicon_(filter_->lexicon_.get()),
+      locale_mask_(filter_->LocaleMask(context.locale)),
+      cap_(filter_->Cap(context.direction)) {}
+
+FilterStream::Step FilterStream::Feed(std::string_view chunk) {
+  if (stopped_) return {};
+  if (released_ > 0) {  // the caller has had the released text; drop it
+    pending_.erase(0, released_);
+    base_ += released_;
+    decoded_ -= released_;
+    released_ = 0;
+  }
+  pending_.append(chunk);
+  return Run(/*at_end=*/false);
+}
+
+FilterStream::Step FilterStream::Finish() {
+  if (stopped_) return {};
+  if (released_ > 0) {
+    pending_.erase(0, released_);
+    base_ += released_;
+    decoded_ -= released_;
+    released_ = 0;
+  }
+  Step step = Run(/*at_end=*/true);
+  stopped_ = true;
+  return step;
+}
+
+FilterStream::Step FilterStream::Run(bool at_end) {
+  const CompiledLexicon& c = *lexicon_;
+  std::optional<FilterMatch> block;
+  auto on_match = [this, &block](const FilterMatch& m) {
+    matches_.push_back(m);
+    if (m.action == FilterAction::kMask) masks_.emplace_back(m.begin, m.end);
+    if (m.action != FilterAction::kBlock) return true;
+    block = m;
+    return false;
+  };
+  bool stopped = false;
+  decoded_ += ScanBytes(c, ScanRules{locale_mask_, cap_}, cursor_,
+                        reinterpret_cast<const unsigned char*>(pending_.data()), decoded_,
+                        pending_.size(), at_end, base_, on_match, &stopped);
+  if (block) {
+    stopped_ = true;
+    return Release(block->stop, block);
+  }
+  if (at_end) return Release(base_ + pending_.size(), std::nullopt);
+  // Everything before the longest suffix a later character could still extend into a term,
+  // and before a match waiting to learn whether it ends a word, can go. A partial match
+  // inside a word holds the whole word: a 'part' term blocked there cuts at the word's start.
+  const uint32_t hold = c.HoldDepth(cursor_.state);
+  uint64_t upto = base_ + decoded_;
+  if (hold != 0) {
+    const uint64_t first = (cursor_.symbols - hold) & kRingMask;
+    upto = (cursor_.ring[first] & kJoinedBit) ? cursor_.word_ring[first]
+                                              : cursor_.ring[first] & kOffsetMask;
+  }
+  if (c.inner_word_terms && cursor_.joined) upto = std::min(upto, cursor_.word_begin);
+  for (const FilterMatch& m : cursor_.pending) upto = std::min<uint64_t>(upto, m.stop);
+  return Release(upto, std::nullopt);
+}
+
+FilterStream::Step FilterStream::Release(uint64_t upto, std::optional<FilterMatch> block) {
+  const uint64_t from = base_ + released_;
+  Step step;
+  step.block = std::move(block);
+  upto = std::min<uint64_t>(upto, base_ + pending_.size());
+  if (upto <= from) return step;
+  const size_t begin = released_;
+  released_ = static_cast<size_t>(upto - base_);
+  if (masks_.empty()) {
+    step.text = std::string_view(pending_).substr(begin, released_ - begin);
+    return step;
+  }
+  masked_.clear();
+  AppendMasked(pending_, base_, from, upto, masks_, &masked_);
+  masks_.erase(std::remove_if(masks_.begin(), masks_.end(),
+                              [upto](const auto& m) { return m.second <= upto; }),
+               masks_.end());
+  step.text = masked_;
+  return step;
+}
+
+size_t FilterStream::overhead_bytes() const {
+  return sizeof(*this) + (pending_.capacity() - (pending_.size() - released_)) +
+         matches_.capacity() * sizeof(FilterMatch) +
+         masks_.capacity() * sizeof(std::pair<uint64_t, uint64_t>) + masked_.capacity();
+}
+
+}  // namespace rg::compliance

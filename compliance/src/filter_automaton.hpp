@@ -1,0 +1,183 @@
+// The content filter's matching engine: an Aho-Corasick automaton over folded code points
+// ("symbols"), with the folding of every Unicode code point precompiled into a per-lexicon
+// class table, so that scanning is: decode UTF-8, one table lookup, one transition. Its depth
+// tells a stream exactly how much text could still become a match, which is what the hold-back
+// needs (docs/content-filter.md explains the choice against Hyperscan, with numbers).
+// States live in one flat array (a state id is its offset), breadth-first, so the shallow
+// states normal text visits share cache lines; shallow states of Latin-script terms carry a
+// fully resolved row for the ASCII symbols, since every letter of English text is a symbol.
+// The whole automaton is a handful of flat arrays, serialised as-is into the on-disk cache.
+// Internal to rg::compliance.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "regiongate/compliance/lexicon.hpp"
+
+namespace rg::compliance::detail {
+
+/// Class table entries. Removed: a separator. Sequence: a code point that folds to several
+/// symbols (U+FB01 "fi"): bit 31, length in bits 24-30, offset into class_sequences below.
+/// Otherwise a symbol entry: bit 30 set for a word character of a space-delimited script,
+/// symbol id in bits 0-23 (0: a character no term contains).
+inline constexpr uint32_t kClassRemoved = 0xFFFFFFFF;
+inline constexpr uint32_t kClassSequence = 0x80000000;
+inline constexpr uint32_t kWordBit = 0x40000000;
+inline constexpr uint32_t kSymbolMask = 0x00FFFFFF;
+inline constexpr uint32_t kNoTerm = 0xFFFFFFFF;
+
+/// State layout in `nodes` (32-bit words), at the state's offset:
+///   [0] fail state   [1] first report on the suffix chain (index into reports; 0: none)
+///   [2] count (bits 0-15) | depth (16-23) | kNodeBand | kNodeAsciiRow | hold depth (26-31):
+///       the depth of the deepest state on the fail chain (this one included) with an edge,
+///       i.e. the longest suffix that a later character could still extend into a term
+///   [3] [4] lowest and highest symbol with an edge anywhere on the fail chain (others go
+///           straight to the root's row)
+///   then, with kNodeAsciiRow: ascii_symbols resolved targets for symbols 1..ascii_symbols;
+///   then, with kNodeBand: [lo] [width] and width targets (0: no edge); otherwise count
+///   symbols (ascending) followed by count targets.
+inline constexpr uint32_t kNodeHeader = 5;
+inline constexpr uint32_t kNodeBand = 1u << 24;
+inline constexpr uint32_t kNodeAsciiRow = 1u << 25;
+inline constexpr uint32_t kNodeHoldShift = 26;
+
+/// The root's row, with what a scan needs to leave a depth-1 state without touching it: in CJK
+/// text nearly every character starts some term, and the next one rarely continues it.
+struct RootInfo {
+  uint32_t state;     ///< target of the root's edge for this symbol (0: none)
+  uint32_t child[2];  ///< that state's edges' symbols (kNoChild: fewer)
+  uint32_t flags;     ///< kRootUseNode | kRootReports
+};
+inline constexpr uint32_t kNoChild = 0xFFFFFFFF;
+inline constexpr uint32_t kRootUseNode = 1;  ///< more edges, or an ASCII row: ask the state
+inline constexpr uint32_t kRootReports = 2;  ///< the state ends a term
+
+/// A term ending at a state, and the next one on its suffix chain (0: none; always a smaller
+/// index, so chains end).
+struct ReportRecord {
+  uint32_t term;
+  uint32_t next;
+};
+
+/// Term flags.
+inline constexpr uint8_t kTermWordStart = 1;  ///< must not follow a word character directly
+inline constexpr uint8_t kTermWordEnd = 2;    ///< must not be followed by one directly
+
+struct TermRecord {
+  uint32_t text_offset;  ///< into strings
+  uint32_t text_length;
+  uint16_t category;  ///< into categories
+  uint16_t lexicon;   ///< into lexicons
+  uint32_t line;
+  uint8_t length;  ///< symbols
+  uint8_t action;  ///< FilterAction
+  uint8_t locale;  ///< 0: every locale; else index into locales
+  uint8_t flags;   ///< kTermWordStart | kTermWordEnd
+};
+
+struct CompiledLexicon {
+  uint32_t max_separator_run = 0;
+  uint32_t max_term_length = 0;  ///< symbols
+  uint32_t num_symbols = 0;
+  uint32_t ascii_symbols = 0;  ///< symbols 1..ascii_symbols are ASCII characters
+  /// Some term may start inside a word ('part' terms of Latin-like scripts): a stream then
+  /// holds the word being written, since a block there cuts at the word's start.
+  bool inner_word_terms = false;
+  std::vector<uint16_t> class_stage1;  ///< 0x1100 entries: block index
+  std::vector<uint32_t> class_stage2;  ///< blocks of 256 entries
+  std::vector<uint32_t> class_sequences;
+  std::vector<uint32_t> root_next;    ///< the root's targets, by symbol
+  std::vector<RootInfo> root_info;    ///< the same with the targets' edges (derived)
+  std::vector<uint32_t> nodes;        ///< states; the root is at 0
+  std::vector<ReportRecord> reports;  ///< [0] unused
+  std::vector<TermRecord> terms;
+  std::string strings;  ///< term texts
+  std::vector<std::string> categories;
+  std::vector<std::string> lexicons;  ///< file names
+  std::vector<std::string> locales;   ///< [0] is "" (every locale)
+  std::array<uint32_t, 128> ascii{};  ///< class of each ASCII byte (derived, not stored)
+  size_t state_count = 0;             ///< derived
+
+  uint32_t Class(char32_t cp) const {
+    if (cp < 128) return ascii[cp];
+    if (cp > 0x10FFFF) return kClassRemoved;
+    return class_stage2[static_cast<size_t>(class_stage1[cp >> 8]) * 256 + (cp & 0xFF)];
+  }
+
+  uint32_t Depth(uint32_t state) const { return (nodes[state + 2] >> 16) & 0xFF; }
+  uint32_t HoldDepth(uint32_t state) const { return nodes[state + 2] >> kNodeHoldShift; }
+  uint32_t FirstReport(uint32_t state) const { return nodes[state + 1]; }
+  uint32_t Fail(uint32_t state) const { return nodes[state]; }
+
+  // Inlined into the scan loop: it runs for every character of every text.
+  [[gnu::always_inline]] uint32_t Next(uint32_t s, uint32_t symbol) const {
+    while (s != 0) {
+      const uint32_t* n = nodes.data() + s;
+      if (symbol < n[3] || symbol > n[4]) break;
+      const uint32_t h = n[2];
+      const uint32_t* x = n + kNodeHeader;
+      if (h & kNodeAsciiRow) {
+        if (symbol <= ascii_symbols) return x[symbol - 1];
+        x += ascii_symbols;
+      }
+      if (h & kNodeBand) {
+        const uint32_t index = symbol - x[0];
+        if (index < x[1] && x[2 + index] != 0) return x[2 + index];
+      } else {
+        const uint32_t count = h & 0xFFFF;
+        if (count <= 16) {
+          for (uint32_t k = 0; k < count; ++k) {
+            if (x[k] == symbol) return x[count + k];
+          }
+        } else {
+          uint32_t lo = 0, hi = count;
+          while (lo < hi) {
+            const uint32_t mid = (lo + hi) / 2;
+            if (x[mid] < symbol) {
+              lo = mid + 1;
+            } else {
+              hi = mid;
+            }
+          }
+          if (lo < count && x[lo] == symbol) return x[count + lo];
+        }
+      }
+      s = n[0];
+    }
+    return root_next[symbol];
+  }
+
+  std::string_view TermText(uint32_t term) const {
+    return std::string_view(strings).substr(terms[term].text_offset, terms[term].text_length);
+  }
+
+  /// Bytes held by the arrays (the compiled lexicon's resident size).
+  size_t MemoryBytes() const;
+};
+
+/// True for a word character of a script that separates words with spaces (Latin, Greek,
+/// Cyrillic, Hangul, digits...); false for CJK ideographs, kana, Thai and the like.
+bool IsWordScript(char32_t folded);
+
+/// The lexicons' terms for Compile: lexicon index and term.
+struct CompileInput {
+  std::vector<std::string> lexicon_files;
+  std::vector<std::pair<uint16_t, const LexiconTerm*>> terms;
+};
+
+/// Builds the automaton. Terms with the same folded form are merged (the strongest action
+/// wins, the first on ties). Fails (returns false, sets `error`) only on limits: more than
+/// 63 term locales, 65,535 categories or lexicons, or 2^24 distinct characters.
+bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexicon* out,
+             std::string* error);
+
+/// Flat serialisation for the cache, with a checksum; Deserialize validates every offset, so
+/// a corrupt or truncated file is rejected rather than trusted.
+std::string Serialize(const CompiledLexicon& lexicon, std::string_view key);
+bool Deserialize(std::string_view bytes, std::string_view key, CompiledLexicon* out);
+
+}  // namespace rg::compliance::detail
