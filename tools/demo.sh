@@ -74,8 +74,7 @@ done
 
 echo
 echo "== zh-CN: OpenAI is refused outright (exit code 2, with the reasons)"
-run chat --locale zh-CN --plugin openai "hello" 2>&1 | head -3 || true
-expect 2 chat --locale zh-CN --plugin openai "hello"
+expect 2 chat --locale zh-CN --plugin openai "hello" 2> >(head -n 4 >&2)
 
 echo
 echo "== zh-CN: an input the content filter refuses (traditional characters, full-width)"
