@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 tools/install-deps.sh
-preset=${RG_PRESET:-release}
+preset=${RG_PRESET:-ci}  # the same build as tools/test.sh, so running both builds once
 jobs=${RG_JOBS:-$(nproc)}
 echo "== building (preset $preset)"
 cmake --preset "$preset" >/dev/null
