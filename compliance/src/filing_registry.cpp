@@ -20,14 +20,7 @@ const std::vector<std::string> kStatuses = {"verified", "pending", "revoked"};
 void Parse(const YAML::Node& root, Reader& r, std::vector<RegistryEntry>* entries) {
   MapReader doc = r.Root(root, {{"schema_version", true}, {"filings", true}});
   if (!doc.ok()) return;
-  if (std::optional<Value> v = doc.Get("schema_version")) {
-    if (std::optional<int64_t> version = r.Integer(*v, 0, 1000000);
-        version && *version != kSchemaVersion) {
-      r.Report(v->pos, "RG-M013",
-               "unsupported schema_version " + std::to_string(*version) +
-                   "; this build reads schema_version " + std::to_string(kSchemaVersion));
-    }
-  }
+  r.CheckSchemaVersion(doc, kSchemaVersion);
   std::optional<std::vector<Value>> items = doc.List("filings");
   if (!items) return;
   std::map<std::string, int> first_line;

@@ -72,14 +72,7 @@ class PluginManifestParser {
                                    {"filings", false},
                                    {"settings", false}});
     if (!doc.ok()) return;
-    if (std::optional<Value> v = doc.Get("schema_version")) {
-      if (std::optional<int64_t> version = r_.Integer(*v, 0, 1000000);
-          version && *version != kSchemaVersion) {
-        r_.Report(v->pos, "RG-M013",
-                  "unsupported schema_version " + std::to_string(*version) +
-                      "; this build reads schema_version " + std::to_string(kSchemaVersion));
-      }
-    }
+    r_.CheckSchemaVersion(doc, kSchemaVersion);
     m->id = doc.Checked("id", detail::IsIdentifier,
                         "a lower-case id: a letter, then up to 63 of a-z, 0-9, '_', '-'")
                 .value_or("");

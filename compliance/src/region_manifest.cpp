@@ -107,14 +107,7 @@ class RegionManifestParser {
                                    {"pii", false},
                                    {"audit", false}});
     if (!doc.ok()) return;
-    if (std::optional<Value> v = doc.Get("schema_version")) {
-      if (std::optional<int64_t> version = r_.Integer(*v, 0, 1000000);
-          version && *version != kSchemaVersion) {
-        r_.Report(v->pos, "RG-M013",
-                  "unsupported schema_version " + std::to_string(*version) +
-                      "; this build reads schema_version " + std::to_string(kSchemaVersion));
-      }
-    }
+    r_.CheckSchemaVersion(doc, kSchemaVersion);
     m->region = doc.Checked("region", detail::IsIdentifier, kIdWhat).value_or("");
     if (std::optional<Value> v = doc.Get("region")) m->region_pos = {v->pos.line, v->pos.column};
     m->name = doc.String("name").value_or("");

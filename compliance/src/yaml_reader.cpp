@@ -733,3 +733,17 @@ bool IsLocaleTag(std::string_view s) {
 }
 
 }  // namespace rg::compliance::detail
+
+namespace rg::compliance::detail {
+
+void Reader::CheckSchemaVersion(const MapReader& doc, int64_t supported) {
+  std::optional<Value> v = doc.Get("schema_version");
+  if (!v) return;
+  if (std::optional<int64_t> version = Integer(*v, 0, 1000000); version && *version != supported) {
+    Report(v->pos, "RG-M013",
+           "unsupported schema_version " + std::to_string(*version) +
+               "; this build reads schema_version " + std::to_string(supported));
+  }
+}
+
+}  // namespace rg::compliance::detail

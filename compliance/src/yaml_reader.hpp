@@ -82,6 +82,8 @@ class Reader {
   MapReader Root(const YAML::Node& root, std::vector<Field> fields);
   /// A nested mapping.
   MapReader Map(const Value& value, std::vector<Field> fields);
+  /// Reports RG-M013 when the document's schema_version is not `supported`.
+  void CheckSchemaVersion(const MapReader& doc, int64_t supported);
 
   std::optional<std::string> String(const Value& v, bool allow_empty = false);
   std::optional<int64_t> Integer(const Value& v, int64_t min, int64_t max);
