@@ -56,8 +56,9 @@ Outcome CheckFiling(const Rule& rule, const FilingRegistry& registry, const Plug
     const RegistryEntry* entry = registry.Find(claim.kind, claim.number);
     std::string problem;
     if (entry == nullptr) {
-      problem = claimed + ", but the registry has no such filing; verify it and add it to "
-                          "config/registry";
+      problem = claimed +
+                ", but the registry has no such filing; verify it and add it to "
+                "config/registry";
     } else if (entry->status != "verified") {
       problem = claimed + ", but the registry marks it " + entry->status +
                 (entry->status == "pending" ? "; verify it and set status: verified" : "");
@@ -95,7 +96,8 @@ Outcome CheckResidency(const Rule& rule, const EndpointDecl& endpoint) {
                          ", outside the allowed " + JoinOr(rule.data_regions));
     }
   }
-  if (!rule.inference_scopes.empty() && !Contains(rule.inference_scopes, endpoint.inference_scope)) {
+  if (!rule.inference_scopes.empty() &&
+      !Contains(rule.inference_scopes, endpoint.inference_scope)) {
     problems.push_back("endpoint '" + endpoint.id + "' runs inference in " +
                        endpoint.inference_scope + ", outside the allowed " +
                        JoinOr(rule.inference_scopes));
@@ -116,7 +118,8 @@ Outcome CheckPin(const Rule& rule, const PluginManifest& plugin) {
   }
   return {false, "library of plug-in '" + plugin.id + "' (sha256 " + shown +
                      "...) is not one of the approved builds; install an approved build or add "
-                     "its hash to rule '" + rule.id + "'"};
+                     "its hash to rule '" +
+                     rule.id + "'"};
 }
 
 Outcome CheckCapabilities(const Rule& rule, const RegionManifest& region, const std::string& locale,
@@ -263,8 +266,8 @@ std::string Explanation::ToSummaryText() const {
   size_t allowed = 0;
   for (const Decision& d : decisions) allowed += d.allowed ? 1 : 0;
   for (const Group& g : groups) {
-    out += std::string(g.allowed ? "  allow  " : "  deny   ") + g.plugin + ": " +
-           join(g.models) + " via " + join(g.endpoints) + "\n";
+    out += std::string(g.allowed ? "  allow  " : "  deny   ") + g.plugin + ": " + join(g.models) +
+           " via " + join(g.endpoints) + "\n";
     if (g.allowed) continue;
     for (const std::string& rule : g.deny_rules) {
       for (const Reason& r : g.example->reasons) {
@@ -282,8 +285,7 @@ std::string Explanation::ToSummaryText() const {
   return out;
 }
 
-Gate::Gate(std::shared_ptr<const PolicySet> policy, std::vector<PluginManifest> plugins,
-           Date as_of)
+Gate::Gate(std::shared_ptr<const PolicySet> policy, std::vector<PluginManifest> plugins, Date as_of)
     : policy_(std::move(policy)), plugins_(std::move(plugins)), as_of_(as_of) {
   for (const RegionManifest& region : policy_->regions) {
     for (const std::string& locale : region.locales) {
@@ -359,21 +361,27 @@ Decision Gate::Evaluate(const RegionManifest& region, const std::string& locale,
       continue;
     }
     if (rule.enforcement == Enforcement::kDisabled) {
-      d.reasons.push_back({rule.id, "inactive",
-                           "disabled (enforcement: disabled): " +
-                               rule.summary,
+      d.reasons.push_back({rule.id, "inactive", "disabled (enforcement: disabled): " + rule.summary,
                            rule.citation});
       continue;
     }
     Outcome outcome;
     switch (rule.kind) {
-      case RuleKind::kDeny: outcome = CheckDeny(rule, combo); break;
-      case RuleKind::kAllowOnly: outcome = CheckAllowOnly(rule, matched, combo); break;
+      case RuleKind::kDeny:
+        outcome = CheckDeny(rule, combo);
+        break;
+      case RuleKind::kAllowOnly:
+        outcome = CheckAllowOnly(rule, matched, combo);
+        break;
       case RuleKind::kRequireFiling:
         outcome = CheckFiling(rule, policy_->registry, plugin, model);
         break;
-      case RuleKind::kResidency: outcome = CheckResidency(rule, endpoint); break;
-      case RuleKind::kPinBinary: outcome = CheckPin(rule, plugin); break;
+      case RuleKind::kResidency:
+        outcome = CheckResidency(rule, endpoint);
+        break;
+      case RuleKind::kPinBinary:
+        outcome = CheckPin(rule, plugin);
+        break;
       case RuleKind::kRequireCapabilities:
         outcome = CheckCapabilities(rule, region, locale, plugin, auth);
         break;
@@ -395,8 +403,7 @@ Decision Gate::Evaluate(const RegionManifest& region, const std::string& locale,
   return d;
 }
 
-Gate::EgressVerdict Gate::EvaluateEgress(const RegionManifest& region,
-                                         const PluginManifest& plugin,
+Gate::EgressVerdict Gate::EvaluateEgress(const RegionManifest& region, const PluginManifest& plugin,
                                          const EndpointDecl& endpoint) const {
   EgressVerdict verdict;
   const Reason* first_deny = nullptr;
@@ -441,9 +448,10 @@ Gate::EgressVerdict Gate::EvaluateEgress(const RegionManifest& region,
 
 Result<std::string> Gate::ResolveRegion(std::string_view locale) const {
   if (const RegionManifest* region = policy_->ResolveLocale(locale)) return region->region;
-  std::string message = "no region manifest covers locale '" + std::string(locale) +
-                        "'; add it to one region's 'locales' (known: " +
-                        detail::JoinList(policy_->AllLocales()) + ")";
+  std::string message =
+      "no region manifest covers locale '" + std::string(locale) +
+      "'; add it to one region's 'locales' (known: " + detail::JoinList(policy_->AllLocales()) +
+      ")";
   std::string suggestion = detail::DidYouMean(CanonicalLocale(locale), policy_->AllLocales());
   if (!suggestion.empty()) message += " (" + suggestion + ")";
   return Error{"RG-G001", std::move(message)};
@@ -452,8 +460,8 @@ Result<std::string> Gate::ResolveRegion(std::string_view locale) const {
 Result<void> Gate::CheckFilter(const DecisionFilter& filter) const {
   auto unknown = [](const std::string& what, const std::string& value,
                     const std::vector<std::string>& known) {
-    std::string message = "unknown " + what + " '" + value + "' (known: " +
-                          detail::JoinList(known) + ")";
+    std::string message =
+        "unknown " + what + " '" + value + "' (known: " + detail::JoinList(known) + ")";
     std::string suggestion = detail::DidYouMean(value, known);
     if (!suggestion.empty()) message += " (" + suggestion + ")";
     return Error{"RG-G002", std::move(message)};
@@ -518,8 +526,8 @@ Result<Explanation> Gate::Explain(std::string_view locale, const DecisionFilter&
   return e;
 }
 
-const Decision* Gate::Find(std::string_view locale, std::string_view plugin,
-                           std::string_view model, std::string_view endpoint) const {
+const Decision* Gate::Find(std::string_view locale, std::string_view plugin, std::string_view model,
+                           std::string_view endpoint) const {
   auto it = decisions_.find(CanonicalLocale(locale));
   if (it == decisions_.end()) return nullptr;
   for (const Decision& d : it->second) {
@@ -562,8 +570,7 @@ Result<Decision> Gate::Choose(std::string_view locale, const DecisionFilter& fil
   if (!filter.model.empty()) selection += " model '" + filter.model + "'";
   if (!filter.endpoint.empty()) selection += " endpoint '" + filter.endpoint + "'";
   std::string message = "nothing is allowed for locale '" + explained->locale + "' (region '" +
-                        explained->region + "')" +
-                        (selection.empty() ? "" : " with" + selection);
+                        explained->region + "')" + (selection.empty() ? "" : " with" + selection);
   if (explained->decisions.empty()) {
     message += ": no loaded plug-in offers a model for it";
   } else {
@@ -571,8 +578,7 @@ Result<Decision> Gate::Choose(std::string_view locale, const DecisionFilter& fil
     for (const Decision& d : explained->decisions) {
       for (const Reason& r : d.reasons) {
         if (r.effect != "deny") continue;
-        message += "\n  " + Combo(d.plugin, d.model, d.endpoint) + ": " + r.rule + ": " +
-                   r.message;
+        message += "\n  " + Combo(d.plugin, d.model, d.endpoint) + ": " + r.rule + ": " + r.message;
       }
     }
   }

@@ -35,7 +35,8 @@ void SortByPosition(Diagnostics* diagnostics) {
 
 nlohmann::json ScalarToJson(const YAML::Node& node, ValueType type) {
   switch (type) {
-    case ValueType::kBool: return node.Scalar()[0] == 't' || node.Scalar()[0] == 'T';
+    case ValueType::kBool:
+      return node.Scalar()[0] == 't' || node.Scalar()[0] == 'T';
     case ValueType::kInt:
       try {
         return node.as<int64_t>();
@@ -48,8 +49,10 @@ nlohmann::json ScalarToJson(const YAML::Node& node, ValueType type) {
       } catch (const YAML::Exception&) {
         return node.Scalar();
       }
-    case ValueType::kString: return node.Scalar();
-    default: return nullptr;
+    case ValueType::kString:
+      return node.Scalar();
+    default:
+      return nullptr;
   }
 }
 
@@ -76,14 +79,13 @@ class PluginManifestParser {
     m->id = doc.Checked("id", detail::IsIdentifier,
                         "a lower-case id: a letter, then up to 63 of a-z, 0-9, '_', '-'")
                 .value_or("");
-    m->version = doc.Checked("version", detail::IsSemver, "a semantic version such as '1.2.3'")
-                     .value_or("");
+    m->version =
+        doc.Checked("version", detail::IsSemver, "a semantic version such as '1.2.3'").value_or("");
     m->vendor = doc.String("vendor").value_or("");
     m->description = doc.String("description", /*allow_empty=*/true).value_or("");
-    m->library =
-        doc.Checked("library", IsPlainFileName,
-                    "a file name in the manifest's directory, without '/' or '\\'")
-            .value_or("");
+    m->library = doc.Checked("library", IsPlainFileName,
+                             "a file name in the manifest's directory, without '/' or '\\'")
+                     .value_or("");
     m->sha256 = doc.Checked("sha256", detail::IsSha256Hex,
                             "the library's SHA-256 as 64 lower-case hex characters")
                     .value_or("");
@@ -136,9 +138,9 @@ class PluginManifestParser {
                          "a lower-case id: a letter, then up to 63 of a-z, 0-9, '_', '-'")
                  .value_or("");
       e.kind = map.Has("kind") ? map.Enum("kind", kEndpointKinds).value_or("") : "inference";
-      e.base_url = map.Checked("base_url", detail::IsHttpUrl,
-                               "an http:// or https:// URL without spaces")
-                       .value_or("");
+      e.base_url =
+          map.Checked("base_url", detail::IsHttpUrl, "an http:// or https:// URL without spaces")
+              .value_or("");
       e.data_region = map.Enum("data_region", KnownDataRegions()).value_or("");
       e.inference_scope = map.Enum("inference_scope", KnownInferenceScopes()).value_or("");
       e.protocol = map.String("protocol").value_or("");
@@ -209,8 +211,7 @@ class PluginManifestParser {
         }
       }
       if (!model.id.empty()) {
-        if (auto [it, inserted] = first_line.emplace(model.id, map.KeyPos("id").line);
-            !inserted) {
+        if (auto [it, inserted] = first_line.emplace(model.id, map.KeyPos("id").line); !inserted) {
           r_.Report(map.Get("id")->pos, "RG-M011",
                     "'" + map.PathOf("id") + "' repeats model id '" + model.id +
                         "' (first at line " + std::to_string(it->second) +
@@ -226,8 +227,8 @@ class PluginManifestParser {
     std::vector<std::string> model_ids;
     for (const ModelDecl& model : m->models) model_ids.push_back(model.id);
     for (const Value& item : items) {
-      MapReader map = r_.Map(
-          item, {{"kind", true}, {"number", true}, {"holder", true}, {"models", true}});
+      MapReader map =
+          r_.Map(item, {{"kind", true}, {"number", true}, {"holder", true}, {"models", true}});
       if (!map.ok()) continue;
       FilingClaim f;
       f.line = map.pos().line;
@@ -278,18 +279,18 @@ class PluginManifestParser {
       s.description = map.String("description").value_or("");
       if (std::optional<Value> d = map.Get("default"); d && !s.type.empty()) {
         const ValueType type = detail::TypeOf(d->node);
-        const bool matches = (s.type == "string" && type == ValueType::kString) ||
-                             (s.type == "integer" && type == ValueType::kInt) ||
-                             (s.type == "number" &&
-                              (type == ValueType::kInt || type == ValueType::kFloat)) ||
-                             (s.type == "boolean" && type == ValueType::kBool);
+        const bool matches =
+            (s.type == "string" && type == ValueType::kString) ||
+            (s.type == "integer" && type == ValueType::kInt) ||
+            (s.type == "number" && (type == ValueType::kInt || type == ValueType::kFloat)) ||
+            (s.type == "boolean" && type == ValueType::kBool);
         if (matches) {
           s.default_value = ScalarToJson(d->node, type);
         } else {
           r_.Report(d->pos, "RG-M104",
                     "'" + d->path + "' must be " +
-                        (s.type == "integer" ? std::string("an ") : std::string("a ")) +
-                        s.type + " to match type '" + s.type + "', got " +
+                        (s.type == "integer" ? std::string("an ") : std::string("a ")) + s.type +
+                        " to match type '" + s.type + "', got " +
                         std::string(detail::Describe(type)));
         }
       }
@@ -301,9 +302,8 @@ class PluginManifestParser {
       if (!s.key.empty()) {
         if (auto [it, inserted] = first_line.emplace(s.key, map.KeyPos("key").line); !inserted) {
           r_.Report(map.Get("key")->pos, "RG-M011",
-                    "'" + map.PathOf("key") + "' repeats setting '" + s.key +
-                        "' (first at line " + std::to_string(it->second) +
-                        "); declare each setting once");
+                    "'" + map.PathOf("key") + "' repeats setting '" + s.key + "' (first at line " +
+                        std::to_string(it->second) + "); declare each setting once");
           continue;
         }
       }
@@ -322,9 +322,8 @@ const std::vector<std::string>& KnownDataRegions() {
 }
 
 const std::vector<std::string>& KnownInferenceScopes() {
-  static const std::vector<std::string> kValues = {"cn-mainland", "cn-elastic", "intl-ex-cn",
-                                                   "us",          "eu",         "hk",
-                                                   "jp",          "sg",         "global"};
+  static const std::vector<std::string> kValues = {
+      "cn-mainland", "cn-elastic", "intl-ex-cn", "us", "eu", "hk", "jp", "sg", "global"};
   return kValues;
 }
 

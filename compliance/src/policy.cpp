@@ -17,8 +17,8 @@ std::string Where(const std::string& file, SourcePos pos) {
 
 Diagnostic Make(const std::string& file, SourcePos pos, Severity severity, std::string id,
                 std::string message, std::string suggestion = {}) {
-  return Diagnostic{file,        pos.line,           pos.column, severity, std::move(id),
-                    std::move(message), std::move(suggestion)};
+  return Diagnostic{file,          pos.line,           pos.column,           severity,
+                    std::move(id), std::move(message), std::move(suggestion)};
 }
 
 bool IsYamlFile(const fs::path& path) {
@@ -132,16 +132,17 @@ class CrossChecker {
     if (const PluginManifest* p = FindPlugin(plugins_, id)) return p;
     std::string suggestion = detail::DidYouMean(id, ids_);
     if (!suggestion.empty()) {
-      out_->push_back(Make(m.file, pos, Severity::kError, "RG-M405",
-                           who + " names unknown plug-in '" + id +
-                               "'; fix the id or load the plug-in's manifest",
-                           std::move(suggestion)));
+      out_->push_back(Make(
+          m.file, pos, Severity::kError, "RG-M405",
+          who + " names unknown plug-in '" + id + "'; fix the id or load the plug-in's manifest",
+          std::move(suggestion)));
     } else {
       // A plug-in the team plans to ship: the rule is kept and takes effect once it loads.
       out_->push_back(Make(m.file, pos, Severity::kWarning, "RG-M406",
-                           who + " names plug-in '" + id + "', which is not loaded (known: " +
-                               detail::JoinList(ids_) + "); it takes effect once the plug-in is "
-                                                        "installed"));
+                           who + " names plug-in '" + id +
+                               "', which is not loaded (known: " + detail::JoinList(ids_) +
+                               "); it takes effect once the plug-in is "
+                               "installed"));
     }
     return nullptr;
   }
@@ -153,21 +154,21 @@ class CrossChecker {
     for (const ModelDecl& model : p->models) model_ids.push_back(model.id);
     for (size_t i = 0; i < s.models.size(); ++i) {
       if (p->FindModel(s.models[i]) != nullptr) continue;
-      out_->push_back(Make(m.file, s.model_pos[i], Severity::kError, "RG-M407",
-                           who + " names model '" + s.models[i] + "', which plug-in '" + p->id +
-                               "' does not declare; fix the id (models: " +
-                               detail::JoinList(model_ids) + ")",
-                           detail::DidYouMean(s.models[i], model_ids)));
+      out_->push_back(
+          Make(m.file, s.model_pos[i], Severity::kError, "RG-M407",
+               who + " names model '" + s.models[i] + "', which plug-in '" + p->id +
+                   "' does not declare; fix the id (models: " + detail::JoinList(model_ids) + ")",
+               detail::DidYouMean(s.models[i], model_ids)));
     }
     std::vector<std::string> endpoint_ids;
     for (const EndpointDecl& e : p->endpoints) endpoint_ids.push_back(e.id);
     for (size_t i = 0; i < s.endpoints.size(); ++i) {
       if (p->FindEndpoint(s.endpoints[i]) != nullptr) continue;
-      out_->push_back(Make(m.file, s.endpoint_pos[i], Severity::kError, "RG-M408",
-                           who + " names endpoint '" + s.endpoints[i] + "', which plug-in '" +
-                               p->id + "' does not declare; fix the id (endpoints: " +
-                               detail::JoinList(endpoint_ids) + ")",
-                           detail::DidYouMean(s.endpoints[i], endpoint_ids)));
+      out_->push_back(Make(
+          m.file, s.endpoint_pos[i], Severity::kError, "RG-M408",
+          who + " names endpoint '" + s.endpoints[i] + "', which plug-in '" + p->id +
+              "' does not declare; fix the id (endpoints: " + detail::JoinList(endpoint_ids) + ")",
+          detail::DidYouMean(s.endpoints[i], endpoint_ids)));
     }
   }
 
@@ -258,7 +259,8 @@ Diagnostics LoadPolicy(const PolicySources& sources, const std::vector<PluginMan
   }
   if (loaded.regions.empty() && !HasErrors(out)) {
     std::string where;
-    for (const fs::path& source : sources.regions) where += (where.empty() ? "" : ", ") + source.string();
+    for (const fs::path& source : sources.regions)
+      where += (where.empty() ? "" : ", ") + source.string();
     out.push_back(Diagnostic{where, 0, 0, Severity::kError, "RG-M410",
                              "no region manifest found; every locale would be denied, add "
                              "config/regions/<region>.yaml",

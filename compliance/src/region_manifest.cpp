@@ -20,7 +20,7 @@ using detail::Value;
 
 constexpr int64_t kSchemaVersion = 1;
 
-const std::vector<std::string> kRuleKinds = {"deny",     "allow_only", "require_filing",
+const std::vector<std::string> kRuleKinds = {"deny",      "allow_only", "require_filing",
                                              "residency", "pin_binary", "require_capabilities"};
 const std::vector<std::string> kConfidences = {"primary", "secondary", "unconfirmed"};
 const std::vector<std::string> kEnforcements = {"enforce", "warn", "disabled"};
@@ -29,8 +29,7 @@ const std::vector<std::string> kRuntimeFeatures = {"content_policy", "labels", "
                                                    "pii", "audit"};
 const std::vector<std::string> kInputActions = {"refuse", "mask", "flag"};
 const std::vector<std::string> kOutputActions = {"block", "mask", "flag"};
-const std::vector<std::string> kLabelPositions = {"start", "end", "start_and_end",
-                                                  "ui_persistent"};
+const std::vector<std::string> kLabelPositions = {"start", "end", "start_and_end", "ui_persistent"};
 const std::vector<std::string> kImplicitSchemes = {"none", "gb45438-aigc", "c2pa"};
 const std::vector<std::string> kPiiTypes = {"email",        "phone",  "cn_resident_id", "bank_card",
                                             "jp_my_number", "us_ssn", "ip_address"};
@@ -38,12 +37,15 @@ const std::vector<std::string> kPiiActions = {"allow", "mask", "block", "replace
 // Values of the first draft, with what to write instead (docs/pii-labels-audit.md says why).
 const std::map<std::string, std::string, std::less<>> kRetiredPiiValues = {
     {"id_number", "it was split by country: write cn_resident_id, jp_my_number or us_ssn"},
-    {"name", "personal names cannot be detected reliably without a language model, so regiongate "
-             "does not look for them; remove the entry"},
-    {"address", "postal addresses cannot be detected reliably without a language model, so "
-                "regiongate does not look for them; remove the entry"},
-    {"redact", "write replace_and_restore (the provider sees a placeholder, the caller gets the "
-               "value back) or mask (the value is gone for good)"},
+    {"name",
+     "personal names cannot be detected reliably without a language model, so regiongate "
+     "does not look for them; remove the entry"},
+    {"address",
+     "postal addresses cannot be detected reliably without a language model, so "
+     "regiongate does not look for them; remove the entry"},
+    {"redact",
+     "write replace_and_restore (the provider sees a placeholder, the caller gets the "
+     "value back) or mask (the value is gone for good)"},
     {"refuse", "it is now called block"},
 };
 
@@ -63,7 +65,8 @@ const std::map<std::string, std::vector<std::string>, std::less<>> kKindKeys = {
 const char* const kIdWhat = "a lower-case id: a letter, then up to 63 of a-z, 0-9, '_', '-'";
 
 bool IsJurisdiction(std::string_view s) {
-  return s.size() == 2 && std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  return s.size() == 2 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
 bool IsDate(std::string_view s) { return detail::IsIsoDate(s); }
@@ -161,8 +164,8 @@ class RegionManifestParser {
       const std::string canonical = CanonicalLocale(*s);
       if (!detail::IsLocaleTag(canonical)) {
         r_.Report(item.pos, "RG-M009",
-                  "'" + item.path + "' must be a locale tag such as 'zh-CN' or 'zh-Hant-HK', got '" +
-                      *s + "'");
+                  "'" + item.path +
+                      "' must be a locale tag such as 'zh-CN' or 'zh-Hant-HK', got '" + *s + "'");
         continue;
       }
       if (canonical != *s) {
@@ -233,10 +236,10 @@ class RegionManifestParser {
   }
 
   std::optional<Rule> ParseRule(const Value& v) {
-    std::vector<Field> fields = {{"id", true},         {"kind", true},        {"summary", true},
-                                 {"citation", true},   {"url", false},        {"effective", true},
-                                 {"until", false},     {"confidence", false}, {"enforcement", false},
-                                 {"applies_to", false}};
+    std::vector<Field> fields = {
+        {"id", true},           {"kind", true},       {"summary", true}, {"citation", true},
+        {"url", false},         {"effective", true},  {"until", false},  {"confidence", false},
+        {"enforcement", false}, {"applies_to", false}};
     for (const auto& [key, kinds] : kKindKeys) fields.push_back({key, false});
     MapReader map = r_.Map(v, fields);
     if (!map.ok()) return std::nullopt;
@@ -312,9 +315,9 @@ class RegionManifestParser {
       rule->filing_kinds = map.EnumList("filing_kinds", kFilingKinds, /*allow_empty=*/false);
     } else if (kind == "residency") {
       if (!map.Has("data_regions") && !map.Has("inference_scopes")) {
-        r_.Report(map.pos(), "RG-M203",
-                  "rule of kind 'residency' needs 'data_regions' or 'inference_scopes' in " +
-                      map.path());
+        r_.Report(
+            map.pos(), "RG-M203",
+            "rule of kind 'residency' needs 'data_regions' or 'inference_scopes' in " + map.path());
       }
       rule->data_regions = map.EnumList("data_regions", KnownDataRegions(), false);
       rule->inference_scopes = map.EnumList("inference_scopes", KnownInferenceScopes(), false);
@@ -333,14 +336,15 @@ class RegionManifestParser {
         rule->plugin = r_.Checked(*p, detail::IsIdentifier, kIdWhat).value_or("");
         rule->plugin_pos = {p->pos.line, p->pos.column};
       }
-      rule->sha256 = map.StringList("sha256", detail::IsSha256Hex,
-                                    "a SHA-256 as 64 lower-case hex characters",
-                                    /*allow_empty=*/false);
+      rule->sha256 =
+          map.StringList("sha256", detail::IsSha256Hex, "a SHA-256 as 64 lower-case hex characters",
+                         /*allow_empty=*/false);
     } else if (kind == "require_capabilities") {
       if (!map.Has("plugin_capabilities") && !map.Has("runtime")) {
         r_.Report(map.pos(), "RG-M203",
                   "rule of kind 'require_capabilities' needs 'plugin_capabilities' or 'runtime' "
-                  "in " + map.path());
+                  "in " +
+                      map.path());
       }
       rule->plugin_capabilities =
           map.EnumList("plugin_capabilities", KnownCapabilities(), /*allow_empty=*/false);
@@ -477,9 +481,9 @@ class RegionManifestParser {
       const bool repeated = std::any_of(m->pii.actions.begin(), m->pii.actions.end(),
                                         [&](const PiiRule& o) { return o.type == p.type; });
       if (!p.type.empty() && repeated) {
-        r_.Report(action.Get("type")->pos, "RG-M011",
-                  "'" + action.PathOf("type") + "' repeats '" + p.type +
-                      "'; give one action per type");
+        r_.Report(
+            action.Get("type")->pos, "RG-M011",
+            "'" + action.PathOf("type") + "' repeats '" + p.type + "'; give one action per type");
         continue;
       }
       m->pii.actions.push_back(std::move(p));
@@ -552,16 +556,18 @@ class RegionManifestParser {
 
   void CheckRuntimeConfigured(const RegionManifest& m) {
     for (const Rule& rule : m.rules) {
-      if (rule.kind != RuleKind::kRequireCapabilities || rule.enforcement == Enforcement::kDisabled) {
+      if (rule.kind != RuleKind::kRequireCapabilities ||
+          rule.enforcement == Enforcement::kDisabled) {
         continue;
       }
       for (const std::string& feature : rule.runtime) {
         if (feature == "implicit_labels") {
           if (m.labels.implicit_scheme.empty() || m.labels.implicit_scheme == "none") {
             r_.Warn({rule.line, rule.column}, "RG-M205",
-                    "rule '" + rule.id + "' requires 'implicit_labels' but 'labels.implicit."
-                    "scheme' is not set; the gate denies every plug-in in region '" + m.region +
-                        "' until it is configured");
+                    "rule '" + rule.id +
+                        "' requires 'implicit_labels' but 'labels.implicit."
+                        "scheme' is not set; the gate denies every plug-in in region '" +
+                        m.region + "' until it is configured");
           }
           continue;
         }
@@ -572,8 +578,8 @@ class RegionManifestParser {
         if (!present) {
           r_.Warn({rule.line, rule.column}, "RG-M205",
                   "rule '" + rule.id + "' requires '" + feature + "' but the manifest has no '" +
-                      feature + "' section; the gate denies every plug-in in region '" +
-                      m.region + "' until it is configured");
+                      feature + "' section; the gate denies every plug-in in region '" + m.region +
+                      "' until it is configured");
           continue;
         }
         for (const std::string& locale : m.locales) {
@@ -582,8 +588,11 @@ class RegionManifestParser {
               (feature == "content_policy" && m.content_policy.refusal_message.count(locale) == 0);
           if (missing) {
             r_.Warn({rule.line, rule.column}, "RG-M206",
-                    "rule '" + rule.id + "' requires '" + feature + "' but it has no entry for "
-                        "locale '" + locale + "'; the gate denies every plug-in for that locale "
+                    "rule '" + rule.id + "' requires '" + feature +
+                        "' but it has no entry for "
+                        "locale '" +
+                        locale +
+                        "'; the gate denies every plug-in for that locale "
                         "until it is configured");
           }
         }
@@ -648,30 +657,42 @@ std::string CanonicalLocale(std::string_view locale) {
 
 std::string_view ToString(RuleKind kind) {
   switch (kind) {
-    case RuleKind::kDeny: return "deny";
-    case RuleKind::kAllowOnly: return "allow_only";
-    case RuleKind::kRequireFiling: return "require_filing";
-    case RuleKind::kResidency: return "residency";
-    case RuleKind::kPinBinary: return "pin_binary";
-    case RuleKind::kRequireCapabilities: return "require_capabilities";
+    case RuleKind::kDeny:
+      return "deny";
+    case RuleKind::kAllowOnly:
+      return "allow_only";
+    case RuleKind::kRequireFiling:
+      return "require_filing";
+    case RuleKind::kResidency:
+      return "residency";
+    case RuleKind::kPinBinary:
+      return "pin_binary";
+    case RuleKind::kRequireCapabilities:
+      return "require_capabilities";
   }
   return "deny";
 }
 
 std::string_view ToString(Confidence confidence) {
   switch (confidence) {
-    case Confidence::kPrimary: return "primary";
-    case Confidence::kSecondary: return "secondary";
-    case Confidence::kUnconfirmed: return "unconfirmed";
+    case Confidence::kPrimary:
+      return "primary";
+    case Confidence::kSecondary:
+      return "secondary";
+    case Confidence::kUnconfirmed:
+      return "unconfirmed";
   }
   return "secondary";
 }
 
 std::string_view ToString(Enforcement enforcement) {
   switch (enforcement) {
-    case Enforcement::kEnforce: return "enforce";
-    case Enforcement::kWarn: return "warn";
-    case Enforcement::kDisabled: return "disabled";
+    case Enforcement::kEnforce:
+      return "enforce";
+    case Enforcement::kWarn:
+      return "warn";
+    case Enforcement::kDisabled:
+      return "disabled";
   }
   return "enforce";
 }
@@ -691,9 +712,7 @@ bool Selector::Matches(std::string_view plugin_id, std::string_view model,
   return true;
 }
 
-bool Rule::InForce(Date as_of) const {
-  return effective <= as_of && (!until || as_of < *until);
-}
+bool Rule::InForce(Date as_of) const { return effective <= as_of && (!until || as_of < *until); }
 
 bool Rule::AppliesTo(std::string_view plugin_id, std::string_view model,
                      std::string_view endpoint) const {
@@ -843,12 +862,11 @@ void CheckLexiconFiles(const std::filesystem::path& manifest_path, const RegionM
     std::error_code ec;
     if (std::filesystem::is_regular_file(lexicon, ec)) continue;
     const SourcePos pos = i < c.lexicon_pos.size() ? c.lexicon_pos[i] : SourcePos{};
-    out->push_back(Diagnostic{manifest_path.string(), pos.line, pos.column, Severity::kError,
-                              "RG-F020",
-                              "lexicon '" + c.lexicons[i] + "' is not a file (looked for " +
-                                  lexicon.string() +
-                                  "); fix the path, which is relative to this manifest",
-                              ""});
+    out->push_back(
+        Diagnostic{manifest_path.string(), pos.line, pos.column, Severity::kError, "RG-F020",
+                   "lexicon '" + c.lexicons[i] + "' is not a file (looked for " + lexicon.string() +
+                       "); fix the path, which is relative to this manifest",
+                   ""});
   }
 }
 

@@ -15,22 +15,17 @@
 namespace rg::compliance::detail {
 namespace {
 
-char Lower(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
+char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsLowerAlpha(char c) { return c >= 'a' && c <= 'z'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsHexLower(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
 
-bool AllOf(std::string_view s, bool (*pred)(char)) {
-  return std::all_of(s.begin(), s.end(), pred);
-}
+bool AllOf(std::string_view s, bool (*pred)(char)) { return std::all_of(s.begin(), s.end(), pred); }
 
 // YAML 1.2 core schema, plain scalars only.
 bool IsCoreBool(std::string_view s) {
-  return s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" ||
-         s == "FALSE";
+  return s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE";
 }
 bool IsCoreNull(std::string_view s) {
   return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
@@ -140,8 +135,8 @@ ValueType TypeOf(const YAML::Node& node) {
     if (name == "str") return ValueType::kString;
     if (name == "bool") return IsCoreBool(s) ? ValueType::kBool : ValueType::kOther;
     if (name == "int") return IsCoreInt(s) ? ValueType::kInt : ValueType::kOther;
-    if (name == "float") return IsCoreFloat(s) || IsCoreInt(s) ? ValueType::kFloat
-                                                               : ValueType::kOther;
+    if (name == "float")
+      return IsCoreFloat(s) || IsCoreInt(s) ? ValueType::kFloat : ValueType::kOther;
     if (name == "null") return ValueType::kNull;
     return ValueType::kOther;
   }
@@ -155,14 +150,22 @@ ValueType TypeOf(const YAML::Node& node) {
 
 std::string_view Describe(ValueType type) {
   switch (type) {
-    case ValueType::kNull: return "an empty value";
-    case ValueType::kBool: return "a boolean";
-    case ValueType::kInt: return "an integer";
-    case ValueType::kFloat: return "a number";
-    case ValueType::kString: return "a string";
-    case ValueType::kList: return "a list";
-    case ValueType::kMap: return "a mapping";
-    case ValueType::kOther: break;
+    case ValueType::kNull:
+      return "an empty value";
+    case ValueType::kBool:
+      return "a boolean";
+    case ValueType::kInt:
+      return "an integer";
+    case ValueType::kFloat:
+      return "a number";
+    case ValueType::kString:
+      return "a string";
+    case ValueType::kList:
+      return "a list";
+    case ValueType::kMap:
+      return "a mapping";
+    case ValueType::kOther:
+      break;
   }
   return "an unsupported value";
 }
@@ -250,8 +253,7 @@ Pos PosOfMark(const YAML::Mark& mark) {
 
 }  // namespace
 
-bool ParseYaml(std::string_view text, const std::string& file, YAML::Node* root,
-               Diagnostics* out) {
+bool ParseYaml(std::string_view text, const std::string& file, YAML::Node* root, Diagnostics* out) {
   Reader reader(file, out);
   const std::string input(text);
   YAML::Node first;
@@ -275,7 +277,8 @@ bool ParseYaml(std::string_view text, const std::string& file, YAML::Node* root,
     return false;
   }
   if (TypeOf(first) == ValueType::kNull) {
-    reader.Report({}, "RG-M003", "the file holds no YAML document; write the keys at the top level");
+    reader.Report({}, "RG-M003",
+                  "the file holds no YAML document; write the keys at the top level");
     return false;
   }
   DocumentCounter counter;
@@ -305,7 +308,8 @@ bool ReadFileBytes(const std::filesystem::path& path, const std::string& file, s
                    Diagnostics* out) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    Reader(file, out).Report({}, "RG-M001", "cannot read file: it is a directory; pass a YAML file");
+    Reader(file, out).Report({}, "RG-M001",
+                             "cannot read file: it is a directory; pass a YAML file");
     return false;
   }
   std::ifstream in(path, std::ios::binary);
@@ -416,10 +420,10 @@ std::optional<std::string> Reader::Enum(const Value& v, const std::vector<std::s
   std::optional<std::string> s = String(v);
   if (!s) return std::nullopt;
   if (std::find(allowed.begin(), allowed.end(), *s) != allowed.end()) return s;
-  Report(v.pos, "RG-M008",
-         "'" + v.path + "' has unknown value " + Quote(*s) + "; expected one of " +
-             JoinList(allowed),
-         DidYouMean(*s, allowed));
+  Report(
+      v.pos, "RG-M008",
+      "'" + v.path + "' has unknown value " + Quote(*s) + "; expected one of " + JoinList(allowed),
+      DidYouMean(*s, allowed));
   return std::nullopt;
 }
 
@@ -506,8 +510,8 @@ MapReader::MapReader(Reader& reader, const Value& value, std::vector<Field> fiel
     if (TypeOf(key_node) != ValueType::kString && TypeOf(key_node) != ValueType::kInt &&
         TypeOf(key_node) != ValueType::kBool && TypeOf(key_node) != ValueType::kFloat) {
       reader_.Report(key_pos, "RG-M004",
-                     "keys must be plain names, got " +
-                         std::string(Describe(TypeOf(key_node))) + " as a key" + where);
+                     "keys must be plain names, got " + std::string(Describe(TypeOf(key_node))) +
+                         " as a key" + where);
       continue;
     }
     const std::string key = key_node.Scalar();
@@ -577,8 +581,7 @@ std::optional<std::string> MapReader::Enum(std::string_view key,
   std::optional<Value> v = Get(key);
   return v ? reader_.Enum(*v, allowed) : std::nullopt;
 }
-std::optional<std::string> MapReader::Checked(std::string_view key,
-                                              bool (*valid)(std::string_view),
+std::optional<std::string> MapReader::Checked(std::string_view key, bool (*valid)(std::string_view),
                                               std::string_view what) const {
   std::optional<Value> v = Get(key);
   return v ? reader_.Checked(*v, valid, what) : std::nullopt;
@@ -721,7 +724,8 @@ bool IsLocaleTag(std::string_view s) {
   const size_t dash = rest.find('-');
   std::string_view sub = rest.substr(0, dash);
   auto is_region = [](std::string_view r) {
-    return (r.size() == 2 && std::all_of(r.begin(), r.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) ||
+    return (r.size() == 2 &&
+            std::all_of(r.begin(), r.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) ||
            (r.size() == 3 && std::all_of(r.begin(), r.end(), IsDigit));
   };
   if (sub.size() == 4 && (sub[0] >= 'A' && sub[0] <= 'Z') &&

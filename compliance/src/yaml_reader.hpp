@@ -46,8 +46,7 @@ std::string JoinList(const std::vector<std::string>& items);
 
 /// Parses YAML text. Reports syntax errors, an empty document, and more than one document.
 /// Returns false when there is nothing to read.
-bool ParseYaml(std::string_view text, const std::string& file, YAML::Node* root,
-               Diagnostics* out);
+bool ParseYaml(std::string_view text, const std::string& file, YAML::Node* root, Diagnostics* out);
 
 /// Reads a whole file as bytes; reports an unreadable file as a whole-file diagnostic.
 bool ReadFileBytes(const std::filesystem::path& path, const std::string& file, std::string* bytes,

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <list>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
-#include <map>
 #include <thread>
 #include <utility>
 
@@ -50,8 +50,8 @@ bool TypeMatches(const std::string& type, const nlohmann::json& value) {
 Result<EndpointOverride> ParseEndpointOverride(std::string_view spec) {
   const size_t eq = spec.find('=');
   const size_t dot = spec.substr(0, eq).find('.');
-  if (eq == std::string_view::npos || dot == std::string_view::npos || dot == 0 ||
-      dot + 1 >= eq || eq + 1 >= spec.size()) {
+  if (eq == std::string_view::npos || dot == std::string_view::npos || dot == 0 || dot + 1 >= eq ||
+      eq + 1 >= spec.size()) {
     return Error{"RG-H101", "endpoint override '" + std::string(spec) +
                                 "' is not of the form PLUGIN.ENDPOINT_ID=URL"};
   }
@@ -69,30 +69,49 @@ Result<EndpointOverride> ParseEndpointOverride(std::string_view spec) {
 
 std::string_view CodeName(rg_code code) {
   switch (code) {
-    case RG_OK: return "ok";
-    case RG_ERR_RETRYABLE: return "retryable";
-    case RG_ERR_AUTH: return "auth";
-    case RG_ERR_RATE_LIMITED: return "rate_limited";
-    case RG_ERR_INVALID_REQUEST: return "invalid_request";
-    case RG_ERR_PROVIDER_BLOCKED: return "provider_blocked";
-    case RG_ERR_UNAVAILABLE: return "unavailable";
-    case RG_ERR_CANCELLED: return "cancelled";
-    case RG_ERR_INTERNAL: return "internal";
-    case RG_ERR_PROTOCOL: return "protocol";
-    case RG_ERR_EGRESS_DENIED: return "egress_denied";
-    default: return "internal";
+    case RG_OK:
+      return "ok";
+    case RG_ERR_RETRYABLE:
+      return "retryable";
+    case RG_ERR_AUTH:
+      return "auth";
+    case RG_ERR_RATE_LIMITED:
+      return "rate_limited";
+    case RG_ERR_INVALID_REQUEST:
+      return "invalid_request";
+    case RG_ERR_PROVIDER_BLOCKED:
+      return "provider_blocked";
+    case RG_ERR_UNAVAILABLE:
+      return "unavailable";
+    case RG_ERR_CANCELLED:
+      return "cancelled";
+    case RG_ERR_INTERNAL:
+      return "internal";
+    case RG_ERR_PROTOCOL:
+      return "protocol";
+    case RG_ERR_EGRESS_DENIED:
+      return "egress_denied";
+    default:
+      return "internal";
   }
 }
 
 std::string_view FinishName(rg_finish_reason finish) {
   switch (finish) {
-    case RG_FINISH_STOP: return "stop";
-    case RG_FINISH_LENGTH: return "length";
-    case RG_FINISH_TOOL_CALLS: return "tool_calls";
-    case RG_FINISH_CONTENT_FILTER: return "content_filter";
-    case RG_FINISH_ERROR: return "error";
-    case RG_FINISH_CANCELLED: return "cancelled";
-    default: return "none";
+    case RG_FINISH_STOP:
+      return "stop";
+    case RG_FINISH_LENGTH:
+      return "length";
+    case RG_FINISH_TOOL_CALLS:
+      return "tool_calls";
+    case RG_FINISH_CONTENT_FILTER:
+      return "content_filter";
+    case RG_FINISH_ERROR:
+      return "error";
+    case RG_FINISH_CANCELLED:
+      return "cancelled";
+    default:
+      return "none";
   }
 }
 
@@ -216,10 +235,10 @@ struct Host::Impl : HostServicesBackend {
       if (endpoint_id == "*") continue;
       auto plugin = loader.Find(plugin_id);
       if (plugin && plugin->manifest.FindEndpoint(endpoint_id) == nullptr) {
-        report.refused.push_back(LoadRefusal{
-            plugin_id, plugin->manifest.manifest_path, "RG-H103",
-            "endpoint override names endpoint '" + endpoint_id + "', which plug-in '" +
-                plugin_id + "' does not declare; use one of its endpoint ids"});
+        report.refused.push_back(
+            LoadRefusal{plugin_id, plugin->manifest.manifest_path, "RG-H103",
+                        "endpoint override names endpoint '" + endpoint_id + "', which plug-in '" +
+                            plugin_id + "' does not declare; use one of its endpoint ids"});
       }
     }
     // One line per override rule, naming what it redirects.
@@ -229,8 +248,8 @@ struct Host::Impl : HostServicesBackend {
       for (const auto& plugin : loader.Loaded()) {
         for (const auto& endpoint : plugin->manifest.endpoints) {
           if (FindOverride(plugin->manifest.id, endpoint.id) != &url) continue;
-          targets.push_back(plugin->manifest.id + "." + endpoint.id + " (" +
-                            endpoint.data_region + "/" + endpoint.inference_scope + ")");
+          targets.push_back(plugin->manifest.id + "." + endpoint.id + " (" + endpoint.data_region +
+                            "/" + endpoint.inference_scope + ")");
           plugins.insert(plugin->manifest.id);
         }
       }
@@ -292,8 +311,7 @@ std::shared_ptr<const LoadedPlugin> Host::FindPlugin(std::string_view plugin_id)
   return impl_->loader.Find(plugin_id);
 }
 
-std::string Host::EffectiveBaseUrl(std::string_view plugin_id,
-                                   std::string_view endpoint_id) const {
+std::string Host::EffectiveBaseUrl(std::string_view plugin_id, std::string_view endpoint_id) const {
   return impl_->EffectiveBaseUrl(plugin_id, endpoint_id);
 }
 
@@ -305,8 +323,9 @@ Result<std::shared_ptr<Instance>> Host::CreateInstance(std::string_view plugin_i
                                                        const nlohmann::json& settings) {
   auto plugin = FindPlugin(plugin_id);
   if (!plugin) {
-    return Error{"RG-I001", "no plug-in '" + std::string(plugin_id) +
-                                "' is loaded; run 'regiongate plugins list' to see the loaded ones"};
+    return Error{"RG-I001",
+                 "no plug-in '" + std::string(plugin_id) +
+                     "' is loaded; run 'regiongate plugins list' to see the loaded ones"};
   }
   const auto& manifest = plugin->manifest;
   const nlohmann::json given = settings.is_null() ? nlohmann::json::object() : settings;
@@ -318,9 +337,8 @@ Result<std::shared_ptr<Instance>> Host::CreateInstance(std::string_view plugin_i
     const auto it = std::find_if(manifest.settings.begin(), manifest.settings.end(),
                                  [&](const auto& s) { return s.key == item.key(); });
     if (it == manifest.settings.end()) {
-      return Error{"RG-I003", "unknown setting '" + item.key() + "' for plug-in '" +
-                                  manifest.id + "' (known settings: " +
-                                  JoinSettingKeys(manifest) + ")"};
+      return Error{"RG-I003", "unknown setting '" + item.key() + "' for plug-in '" + manifest.id +
+                                  "' (known settings: " + JoinSettingKeys(manifest) + ")"};
     }
     if (!TypeMatches(it->type, item.value())) {
       return Error{"RG-I004", "setting '" + item.key() + "' of plug-in '" + manifest.id +
@@ -443,8 +461,8 @@ struct Attempt {
     const int64_t index = delta.value("index", int64_t{0});
     auto& calls = result->tool_calls;
     while (static_cast<int64_t>(calls.size()) <= index) {
-      calls.push_back({{"id", ""}, {"type", "function"},
-                       {"function", {{"name", ""}, {"arguments", ""}}}});
+      calls.push_back(
+          {{"id", ""}, {"type", "function"}, {"function", {{"name", ""}, {"arguments", ""}}}});
     }
     auto& call = calls[static_cast<size_t>(index)];
     if (delta.contains("id") && delta["id"].is_string()) call["id"] = delta["id"];
@@ -545,8 +563,8 @@ CompletionResult Host::Complete(const Instance& instance, const CompletionReques
                  attempt + 1, policy.max_attempts);
     const auto until = Clock::now() + *delay;
     while (Clock::now() < until && !cancel.cancelled()) {
-      std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(),
-                                                           std::chrono::milliseconds(20)));
+      std::this_thread::sleep_for(
+          std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(20)));
     }
     if (cancel.cancelled()) {
       result.code = RG_ERR_CANCELLED;
@@ -557,8 +575,7 @@ CompletionResult Host::Complete(const Instance& instance, const CompletionReques
   }
   result.latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   if (on_event) {
-    on_event(CompletionEvent{RG_EVENT_FINAL, result.final_data.dump(), result.finish,
-                             result.code});
+    on_event(CompletionEvent{RG_EVENT_FINAL, result.final_data.dump(), result.finish, result.code});
   }
   return result;
 }

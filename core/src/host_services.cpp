@@ -61,8 +61,8 @@ rg_code SecretGet(rg_host_context* context, rg_str name, char* buffer, size_t ca
     if (!value.has_value()) {
       *length = 0;
       context->backend.load()->Log(context->plugin_id, RG_LOG_WARN,
-                            "missing credential: set the environment variable '" +
-                                std::string(View(name)) + "' or name a secret file for it");
+                                   "missing credential: set the environment variable '" +
+                                       std::string(View(name)) + "' or name a secret file for it");
       return RG_ERR_AUTH;
     }
     *length = value->size();

@@ -35,8 +35,7 @@ class HostServicesBackend {
 class HostServicesFactory {
  public:
   /// A new table for `plugin_id`, attached to `backend`. Never freed (see above).
-  static const rg_host_services* Create(const std::string& plugin_id,
-                                        HostServicesBackend* backend);
+  static const rg_host_services* Create(const std::string& plugin_id, HostServicesBackend* backend);
   /// Points the plug-in's context at `backend` (the host that just loaded it).
   static void Attach(const rg_host_services* services, HostServicesBackend* backend);
   /// Points it back at the detached backend if it still points at `backend`.

@@ -112,9 +112,8 @@ Result<std::string> AuditSalt(const std::filesystem::path& configured,
                                     "'; check the audit directory's permissions"};
       }
     }
-    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                           std::filesystem::perms::owner_write,
-                                 ec);
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   }
   return compliance::ReadAuditSalt(path);
 }
@@ -202,9 +201,8 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
     record.plugin = done.decision.plugin;
     record.model = done.decision.model;
     record.endpoint = done.decision.endpoint;
-    record.endpoint_overridden =
-        !done.decision.plugin.empty() &&
-        host_->IsOverridden(done.decision.plugin, done.decision.endpoint);
+    record.endpoint_overridden = !done.decision.plugin.empty() &&
+                                 host_->IsOverridden(done.decision.plugin, done.decision.endpoint);
     const auto& usage = done.result.usage;
     if (usage.is_object()) {
       if (usage.contains("prompt_tokens")) record.prompt_tokens = usage.value("prompt_tokens", 0);
@@ -249,7 +247,9 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
     out.result.finish = RG_FINISH_CONTENT_FILTER;
     out.result.message = std::move(message);
     out.result.text = words ? std::string(words->RefusalMessage(locale)) : std::string();
-    out.result.final_data = {{"blocked", "input"}, {"by", "regiongate"}, {"cause", cause},
+    out.result.final_data = {{"blocked", "input"},
+                             {"by", "regiongate"},
+                             {"cause", cause},
                              {"message", out.result.message}};
     record.detail = cause;
     if (auto audited = finish_audit(out); !audited.ok()) return audited.error();
@@ -267,8 +267,7 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
   std::vector<compliance::PiiFinding> pii_findings;
   if (body.contains("messages") && body["messages"].is_array()) {
     for (auto& message : body["messages"]) {
-      if (!message.is_object() || !message.contains("content") ||
-          !message["content"].is_string()) {
+      if (!message.is_object() || !message.contains("content") || !message["content"].is_string()) {
         continue;
       }
       std::string text = message["content"].get<std::string>();
@@ -279,8 +278,10 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
           out.rules.push_back("content:" + std::string(words->Term(match.term).category));
         }
         if (checked.blocked()) {
-          return refuse("content_filter", "the request was refused by the content policy of "
-                                          "region '" + region->region + "'");
+          return refuse("content_filter",
+                        "the request was refused by the content policy of "
+                        "region '" +
+                            region->region + "'");
         }
         text = checked.text;
       }
@@ -304,9 +305,9 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
 
   auto instance = host_->CreateInstance(out.decision.plugin, settings);
   if (!instance.ok()) return instance.error();
-  out.labels = compliance::MakeLabels(
-      region->labels, {locale, out.decision.plugin, out.decision.model,
-                       std::chrono::system_clock::now(), out.decision_id});
+  out.labels =
+      compliance::MakeLabels(region->labels, {locale, out.decision.plugin, out.decision.model,
+                                              std::chrono::system_clock::now(), out.decision_id});
 
   // Output pipeline: provider text -> PII restore -> content filter hold-back -> labels ->
   // caller. Nothing the filter blocks is ever released, streaming or not.
@@ -322,7 +323,8 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
       prefix_sent = true;
       if (!out.labels.prefix.empty()) {
         delivered += out.labels.prefix;
-        if (on_event && !on_event({RG_EVENT_TEXT_DELTA, out.labels.prefix, RG_FINISH_NONE, RG_OK})) {
+        if (on_event &&
+            !on_event({RG_EVENT_TEXT_DELTA, out.labels.prefix, RG_FINISH_NONE, RG_OK})) {
           return false;
         }
       }
@@ -347,20 +349,23 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
   request.body = std::move(body);
   request.region = region->region;
   request.locale = locale;
-  out.result = host_->Complete(**instance, request, [&](const CompletionEvent& event) {
-    switch (event.kind) {
-      case RG_EVENT_TEXT_DELTA: {
-        if (block) return false;
-        const bool keep = pass(restorer.Push(event.data));
-        if (!keep && !block) caller_stopped = true;
-        return keep;
-      }
-      case RG_EVENT_FINAL:
-        return true;  // the runtime sends its own FINAL once output policies are done
-      default:
-        return !on_event || on_event(event) || (caller_stopped = true, false);
-    }
-  }, cancel);
+  out.result = host_->Complete(
+      **instance, request,
+      [&](const CompletionEvent& event) {
+        switch (event.kind) {
+          case RG_EVENT_TEXT_DELTA: {
+            if (block) return false;
+            const bool keep = pass(restorer.Push(event.data));
+            if (!keep && !block) caller_stopped = true;
+            return keep;
+          }
+          case RG_EVENT_FINAL:
+            return true;  // the runtime sends its own FINAL once output policies are done
+          default:
+            return !on_event || on_event(event) || (caller_stopped = true, false);
+        }
+      },
+      cancel);
 
   if (!block && !caller_stopped) {
     // Release what the restorer and the filter still hold (only text the filter passed).
@@ -389,10 +394,10 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
     out.blocked_by = "regiongate";
     out.result.code = RG_ERR_PROVIDER_BLOCKED;
     out.result.finish = RG_FINISH_CONTENT_FILTER;
-    out.result.message = "the answer was stopped by the content policy of region '" +
-                         region->region + "'";
-    out.result.final_data = {{"blocked", "output"}, {"by", "regiongate"},
-                             {"message", out.result.message}};
+    out.result.message =
+        "the answer was stopped by the content policy of region '" + region->region + "'";
+    out.result.final_data = {
+        {"blocked", "output"}, {"by", "regiongate"}, {"message", out.result.message}};
   } else if (out.result.ok()) {
     out.outcome = "completed";
     if (!out.labels.suffix.empty()) {
@@ -401,7 +406,7 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
     }
   } else if (out.result.code == RG_ERR_PROVIDER_BLOCKED) {
     out.outcome = out.result.final_data.value("blocked", "output") == "input" ? "blocked_input"
-                                                                             : "blocked_output";
+                                                                              : "blocked_output";
     out.blocked_by = "provider";
   } else if (out.result.code == RG_ERR_CANCELLED) {
     out.outcome = "cancelled";
@@ -415,13 +420,13 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
     out.outcome = "failed";
     out.result.code = RG_ERR_INTERNAL;
     out.result.finish = RG_FINISH_ERROR;
-    out.result.message = "region '" + region->region +
-                         "' requires an audit trail and the record could not be written: " +
-                         audited.error().message;
+    out.result.message =
+        "region '" + region->region +
+        "' requires an audit trail and the record could not be written: " + audited.error().message;
   }
   if (on_event) {
-    nlohmann::json final_data = out.result.final_data.is_object() ? out.result.final_data
-                                                                  : nlohmann::json::object();
+    nlohmann::json final_data =
+        out.result.final_data.is_object() ? out.result.final_data : nlohmann::json::object();
     final_data["outcome"] = out.outcome;
     final_data["decision_id"] = out.decision_id;
     on_event({RG_EVENT_FINAL, final_data.dump(), out.result.finish, out.result.code});

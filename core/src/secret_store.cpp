@@ -35,8 +35,7 @@ bool SecretStore::Redact(std::string* text) const {
   for (const std::string& secret : handed_out_) {
     // Very short values would redact ordinary words; credentials are never that short.
     if (secret.size() < 6) continue;
-    for (size_t pos = text->find(secret); pos != std::string::npos;
-         pos = text->find(secret, pos)) {
+    for (size_t pos = text->find(secret); pos != std::string::npos; pos = text->find(secret, pos)) {
       text->replace(pos, secret.size(), "[redacted]");
       replaced = true;
     }

@@ -183,7 +183,8 @@ class V1Decoder {
       exchange_.Fail(signal, {RG_ERR_PROVIDER_BLOCKED, "output"}, body, auth_hint_);
       return;
     }
-    sdk::VendorFinish finish = finish_ == sdk::VendorFinish::kNone ? sdk::VendorFinish::kStop : finish_;
+    sdk::VendorFinish finish =
+        finish_ == sdk::VendorFinish::kNone ? sdk::VendorFinish::kStop : finish_;
     if (truncated_ && finish == sdk::VendorFinish::kStop) finish = sdk::VendorFinish::kLength;
     out_.Final(sdk::ToFinishReason(finish), RG_OK, exchange_.Details(body));
   }
@@ -263,10 +264,10 @@ sdk::Verdict ClassifyV1Error(int64_t code, int http_status) {
     case 15:   // app not exists
     case 336004:
       return {RG_ERR_AUTH, {}};
-    case 4:   // cluster request limit
-    case 17:  // daily request limit
-    case 18:  // qps request limit
-    case 19:  // total request limit
+    case 4:       // cluster request limit
+    case 17:      // daily request limit
+    case 18:      // qps request limit
+    case 19:      // total request limit
     case 336501:  // RPM
     case 336502:  // TPM
       return {RG_ERR_RATE_LIMITED, {}};
@@ -320,7 +321,8 @@ sdk::Status BuildV1Request(const sdk::CanonicalRequest& request, json* body) {
                           "enable_citation", "enable_trace", "response_format", "user_id"}) {
     if (auto it = request.json.find(key); it != request.json.end()) (*body)[key] = *it;
   }
-  if (const json& user = sdk::Member(request.json, "user"); user.is_string() && !body->contains("user_id")) {
+  if (const json& user = sdk::Member(request.json, "user");
+      user.is_string() && !body->contains("user_id")) {
     (*body)["user_id"] = user;
   }
   return {};
@@ -368,9 +370,9 @@ Client::Client(json config) : config_(std::move(config)) {
 void Client::Complete(const sdk::CallContext& context, sdk::EventWriter& out) {
   const json* endpoint = sdk::FindEndpoint(config_, context.endpoint_id);
   if (endpoint == nullptr || sdk::StringMember(*endpoint, "kind") == "auth") {
-    out.Fail(RG_ERR_INVALID_REQUEST, "plug-in 'baidu' has no inference endpoint '" +
-                                         context.endpoint_id + "' (declared: " +
-                                         sdk::EndpointIds(config_, "inference") + ")");
+    out.Fail(RG_ERR_INVALID_REQUEST,
+             "plug-in 'baidu' has no inference endpoint '" + context.endpoint_id +
+                 "' (declared: " + sdk::EndpointIds(config_, "inference") + ")");
     return;
   }
   if (sdk::StringMember(*endpoint, "protocol") == "v1") {
@@ -382,8 +384,7 @@ void Client::Complete(const sdk::CallContext& context, sdk::EventWriter& out) {
 
 void Client::CompleteV2(const sdk::CallContext& context, sdk::EventWriter& out) {
   std::string key;
-  if (!sdk::ReadCredential(context.host, out, kPluginId, api_key_secret_, "api_key_secret",
-                           &key)) {
+  if (!sdk::ReadCredential(context.host, out, kPluginId, api_key_secret_, "api_key_secret", &key)) {
     return;
   }
   sdk::openai_compat::Dialect dialect;
@@ -440,15 +441,14 @@ void Client::CompleteV1(const sdk::CallContext& context, sdk::EventWriter& out) 
     handlers.on_stream_end = [&](const std::optional<sdk::Status>& transport) {
       decoder.OnStreamEnd(transport);
     };
-    handlers.on_response = [&](const sdk::HttpResponse& response) {
-      decoder.OnResponse(response);
-    };
+    handlers.on_response = [&](const sdk::HttpResponse& response) { decoder.OnResponse(response); };
     exchange.Run(call, stream, handlers);
     if (!decoder.token_rejected()) return;
     ForgetToken(*token);
-    context.host.Log(RG_LOG_INFO,
-                     "baidu endpoint '" + context.endpoint_id +
-                         "' rejected the cached access token; fetching a new one and retrying once");
+    context.host.Log(
+        RG_LOG_INFO,
+        "baidu endpoint '" + context.endpoint_id +
+            "' rejected the cached access token; fetching a new one and retrying once");
   }
 }
 
@@ -463,8 +463,9 @@ std::optional<std::string> Client::AccessToken(const sdk::CallContext& context,
   sdk::HttpCall call;
   call.method = "POST";
   call.endpoint_id = auth_endpoint_;
-  call.path = std::string(kTokenPath) + "?grant_type=client_credentials&client_id=" +
-              QueryEncode(ak) + "&client_secret=" + QueryEncode(sk);
+  call.path = std::string(kTokenPath) +
+              "?grant_type=client_credentials&client_id=" + QueryEncode(ak) +
+              "&client_secret=" + QueryEncode(sk);
   call.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
   sdk::HttpResponse response;
   const sdk::Status status = context.host.HttpBuffered(context.call, call, &response);
@@ -487,7 +488,8 @@ std::optional<std::string> Client::AccessToken(const sdk::CallContext& context,
     return token_;
   }
   json details = {{"http_status", response.status}};
-  if (const auto retry_after = sdk::RetryAfterMs(response)) details["retry_after_ms"] = *retry_after;
+  if (const auto retry_after = sdk::RetryAfterMs(response))
+    details["retry_after_ms"] = *retry_after;
   const std::string error = sdk::StringMember(body, "error");
   std::string description = sdk::StringMember(body, "error_description");
   if (!error.empty()) details["vendor_code"] = error;
@@ -498,7 +500,8 @@ std::optional<std::string> Client::AccessToken(const sdk::CallContext& context,
   std::string message = label.Describe() + " refused the token request (HTTP " +
                         std::to_string(response.status) +
                         (error.empty() ? std::string() : ", " + error) + "): " + description;
-  if (code == RG_ERR_AUTH) message += "; check " + access_key_secret_ + " and " + secret_key_secret_;
+  if (code == RG_ERR_AUTH)
+    message += "; check " + access_key_secret_ + " and " + secret_key_secret_;
   out.Fail(code, message, std::move(details));
   return std::nullopt;
 }

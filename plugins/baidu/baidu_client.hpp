@@ -57,8 +57,8 @@ class Client : public sdk::Instance {
  public:
   /// Creates an instance from {"settings":{...},"endpoints":{...}}; fails with
   /// RG_ERR_INVALID_REQUEST for an unknown or mistyped setting or endpoint protocol.
-  static std::unique_ptr<sdk::Instance> Create(const sdk::Host& host,
-                                               const nlohmann::json& config, sdk::Status* error);
+  static std::unique_ptr<sdk::Instance> Create(const sdk::Host& host, const nlohmann::json& config,
+                                               sdk::Status* error);
 
   explicit Client(nlohmann::json config);
 
@@ -84,7 +84,7 @@ class Client : public sdk::Instance {
 
   std::mutex token_mutex_;  // guards the token cache; held while a token is fetched
   std::string token_;
-  std::string token_ak_;     // the API key the token was issued for
+  std::string token_ak_;  // the API key the token was issued for
   int64_t token_expires_ms_ = 0;
 };
 

@@ -6,8 +6,8 @@
 namespace {
 
 const rg::sdk::PluginDefinition kDefinition = {
-    rg::plugins::baidu::kPluginId, RG_PLUGIN_VERSION,
-    rg::plugins::baidu::kVendor,   rg::plugins::baidu::kDescriptionJson,
+    rg::plugins::baidu::kPluginId,       RG_PLUGIN_VERSION,
+    rg::plugins::baidu::kVendor,         rg::plugins::baidu::kDescriptionJson,
     &rg::plugins::baidu::Client::Create,
 };
 

@@ -52,14 +52,13 @@ Client::Client(nlohmann::json config) : config_(std::move(config)) {
 void Client::Complete(const sdk::CallContext& context, sdk::EventWriter& out) {
   const nlohmann::json* endpoint = sdk::FindEndpoint(config_, context.endpoint_id);
   if (endpoint == nullptr || sdk::StringMember(*endpoint, "kind") == "auth") {
-    out.Fail(RG_ERR_INVALID_REQUEST, "plug-in 'openai' has no inference endpoint '" +
-                                         context.endpoint_id + "' (declared: " +
-                                         sdk::EndpointIds(config_, "inference") + ")");
+    out.Fail(RG_ERR_INVALID_REQUEST,
+             "plug-in 'openai' has no inference endpoint '" + context.endpoint_id +
+                 "' (declared: " + sdk::EndpointIds(config_, "inference") + ")");
     return;
   }
   std::string key;
-  if (!sdk::ReadCredential(context.host, out, kPluginId, api_key_secret_, "api_key_secret",
-                           &key)) {
+  if (!sdk::ReadCredential(context.host, out, kPluginId, api_key_secret_, "api_key_secret", &key)) {
     return;
   }
   sdk::openai_compat::Dialect dialect;

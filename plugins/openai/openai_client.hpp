@@ -40,8 +40,8 @@ class Client : public sdk::Instance {
  public:
   /// Creates an instance from {"settings":{...},"endpoints":{...}}; fails with
   /// RG_ERR_INVALID_REQUEST when a setting is unknown or mistyped.
-  static std::unique_ptr<sdk::Instance> Create(const sdk::Host& host,
-                                               const nlohmann::json& config, sdk::Status* error);
+  static std::unique_ptr<sdk::Instance> Create(const sdk::Host& host, const nlohmann::json& config,
+                                               sdk::Status* error);
 
   explicit Client(nlohmann::json config);
 

@@ -6,8 +6,8 @@
 namespace {
 
 const rg::sdk::PluginDefinition kDefinition = {
-    rg::plugins::openai::kPluginId, RG_PLUGIN_VERSION,
-    rg::plugins::openai::kVendor,   rg::plugins::openai::kDescriptionJson,
+    rg::plugins::openai::kPluginId,       RG_PLUGIN_VERSION,
+    rg::plugins::openai::kVendor,         rg::plugins::openai::kDescriptionJson,
     &rg::plugins::openai::Client::Create,
 };
 

@@ -353,21 +353,21 @@ Client::Client(json config) : config_(std::move(config)) {
 
 Protocol Client::ProtocolFor(const std::string& endpoint_id) const {
   const json* endpoint = sdk::FindEndpoint(config_, endpoint_id);
-  const std::string own = endpoint == nullptr ? std::string() : sdk::StringMember(*endpoint, "protocol");
+  const std::string own =
+      endpoint == nullptr ? std::string() : sdk::StringMember(*endpoint, "protocol");
   return ParseProtocol(own.empty() ? protocol_ : own).value_or(Protocol::kCompatible);
 }
 
 void Client::Complete(const sdk::CallContext& context, sdk::EventWriter& out) {
   const json* endpoint = sdk::FindEndpoint(config_, context.endpoint_id);
   if (endpoint == nullptr || sdk::StringMember(*endpoint, "kind") == "auth") {
-    out.Fail(RG_ERR_INVALID_REQUEST, "plug-in 'qwen' has no inference endpoint '" +
-                                         context.endpoint_id + "' (declared: " +
-                                         sdk::EndpointIds(config_, "inference") + ")");
+    out.Fail(RG_ERR_INVALID_REQUEST,
+             "plug-in 'qwen' has no inference endpoint '" + context.endpoint_id +
+                 "' (declared: " + sdk::EndpointIds(config_, "inference") + ")");
     return;
   }
   std::string key;
-  if (!sdk::ReadCredential(context.host, out, kPluginId, api_key_secret_, "api_key_secret",
-                           &key)) {
+  if (!sdk::ReadCredential(context.host, out, kPluginId, api_key_secret_, "api_key_secret", &key)) {
     return;
   }
   sdk::Headers headers = {{"Authorization", "Bearer " + key}};

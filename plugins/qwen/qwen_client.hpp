@@ -50,8 +50,8 @@ class Client : public sdk::Instance {
  public:
   /// Creates an instance from {"settings":{...},"endpoints":{...}}; fails with
   /// RG_ERR_INVALID_REQUEST for an unknown or mistyped setting or an unknown protocol.
-  static std::unique_ptr<sdk::Instance> Create(const sdk::Host& host,
-                                               const nlohmann::json& config, sdk::Status* error);
+  static std::unique_ptr<sdk::Instance> Create(const sdk::Host& host, const nlohmann::json& config,
+                                               sdk::Status* error);
 
   explicit Client(nlohmann::json config);
 

@@ -6,8 +6,8 @@
 namespace {
 
 const rg::sdk::PluginDefinition kDefinition = {
-    rg::plugins::qwen::kPluginId, RG_PLUGIN_VERSION,
-    rg::plugins::qwen::kVendor,   rg::plugins::qwen::kDescriptionJson,
+    rg::plugins::qwen::kPluginId,       RG_PLUGIN_VERSION,
+    rg::plugins::qwen::kVendor,         rg::plugins::qwen::kDescriptionJson,
     &rg::plugins::qwen::Client::Create,
 };
 

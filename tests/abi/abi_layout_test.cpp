@@ -17,8 +17,8 @@ size_t rg_abi_c_offsetof_http(void);
 namespace {
 
 static_assert(sizeof(void*) == 8, "layout pins below are for LP64 targets");
-static_assert(sizeof(rg_code) == 4 && sizeof(rg_event_kind) == 4 &&
-              sizeof(rg_finish_reason) == 4 && sizeof(rg_log_level) == 4);
+static_assert(sizeof(rg_code) == 4 && sizeof(rg_event_kind) == 4 && sizeof(rg_finish_reason) == 4 &&
+              sizeof(rg_log_level) == 4);
 
 static_assert(offsetof(rg_str, ptr) == 0 && offsetof(rg_str, len) == 8 && sizeof(rg_str) == 16);
 

@@ -16,8 +16,8 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <sstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,10 +25,40 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
 
-const char* const kTokens[] = {"{", "}", "[", "]", ": ", "- ", ",", "\n", "\n  ", "&a ", "*a",
-                               "!!str ", "!!int ", "!tag ", "? ", "---\n", "...\n", "'", "\"",
-                               "#", "|\n", ">\n", "~", "null", "true", "0x1F", "1e9", "-1",
-                               "2026-02-30", "\t", "\xe5\x86\x85", "\xff", "<<: *a", "%YAML 1.2\n"};
+const char* const kTokens[] = {"{",
+                               "}",
+                               "[",
+                               "]",
+                               ": ",
+                               "- ",
+                               ",",
+                               "\n",
+                               "\n  ",
+                               "&a ",
+                               "*a",
+                               "!!str ",
+                               "!!int ",
+                               "!tag ",
+                               "? ",
+                               "---\n",
+                               "...\n",
+                               "'",
+                               "\"",
+                               "#",
+                               "|\n",
+                               ">\n",
+                               "~",
+                               "null",
+                               "true",
+                               "0x1F",
+                               "1e9",
+                               "-1",
+                               "2026-02-30",
+                               "\t",
+                               "\xe5\x86\x85",
+                               "\xff",
+                               "<<: *a",
+                               "%YAML 1.2\n"};
 
 // The input being run, for the crash handler (async-signal-safe: no allocation there).
 const char* g_input = nullptr;
@@ -144,7 +174,7 @@ int main(int argc, char** argv) {
   for (long i = 0; i < mutations; ++i) {
     Run(Mutate(corpus[static_cast<size_t>(rng() % corpus.size())], corpus, rng));
   }
-  std::cout << "ran " << corpus.size() << " corpus inputs and " << mutations
-            << " mutations (seed " << seed << ") without a crash\n";
+  std::cout << "ran " << corpus.size() << " corpus inputs and " << mutations << " mutations (seed "
+            << seed << ") without a crash\n";
   return 0;
 }

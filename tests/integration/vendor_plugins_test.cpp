@@ -6,8 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <ostream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -42,8 +42,11 @@ const std::vector<Route>& Routes() {
       {"openai_eu_o4mini", "openai", json::object(), "eu", "o4-mini"},
       {"qwen_compatible", "qwen", {{"protocol", "compatible"}}, "cn-beijing", "qwen-plus"},
       {"qwen_native", "qwen", {{"protocol", "native"}}, "ap-singapore", "qwen-max"},
-      {"qwen_native_full_text", "qwen",
-       {{"protocol", "native"}, {"incremental_output", false}}, "cn-hongkong", "qwen-turbo"},
+      {"qwen_native_full_text",
+       "qwen",
+       {{"protocol", "native"}, {"incremental_output", false}},
+       "cn-hongkong",
+       "qwen-turbo"},
       {"baidu_v2", "baidu", json::object(), "qianfan-v2", "ernie-4.0-8k"},
       {"baidu_v1", "baidu", json::object(), "qianfan-v1", "ernie-3.5-8k"},
   };
@@ -91,13 +94,12 @@ class Environment {
       return;
     }
     // Credentials come from secret files, never from the environment of the test run.
-    secrets_dir_ = fs::temp_directory_path() /
-                   ("rg-vendor-plugins-test-" + std::to_string(::getpid()));
+    secrets_dir_ =
+        fs::temp_directory_path() / ("rg-vendor-plugins-test-" + std::to_string(::getpid()));
     fs::create_directories(secrets_dir_);
     core::HostOptions options;
     options.secrets.use_environment = false;
-    for (const auto& [name, value] :
-         std::vector<std::pair<std::string, std::string>>{
+    for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
              {"OPENAI_API_KEY", sim_options.openai_key},
              {"DASHSCOPE_API_KEY", sim_options.dashscope_key},
              {"QIANFAN_API_KEY", sim_options.qianfan_key},
@@ -124,8 +126,8 @@ class Environment {
     const core::LoadReport report = host_->LoadPluginDirectory(RG_PLUGIN_DIR);
     for (const auto& plugin : {"openai", "qwen", "baidu"}) {
       if (!host_->FindPlugin(plugin)) {
-        setup_error_ += std::string("plug-in '") + plugin + "' did not load from " +
-                        RG_PLUGIN_DIR + ";";
+        setup_error_ +=
+            std::string("plug-in '") + plugin + "' did not load from " + RG_PLUGIN_DIR + ";";
       }
     }
     for (const auto& refused : report.refused) {
@@ -164,7 +166,7 @@ struct Outcome {
 };
 
 Outcome RunRoute(const Route& route, const std::string& behaviour, bool stream,
-            const core::EventCallback& extra = {}) {
+                 const core::EventCallback& extra = {}) {
   Outcome outcome;
   Environment& env = Environment::Get();
   auto instance = env.InstanceFor(route);
@@ -172,11 +174,10 @@ Outcome RunRoute(const Route& route, const std::string& behaviour, bool stream,
   core::CompletionRequest request;
   request.endpoint_id = route.endpoint;
   request.body = Request(route, behaviour, stream);
-  outcome.result = env.host().Complete(
-      *instance, request, [&](const core::CompletionEvent& event) {
-        outcome.events.push_back(event);
-        return extra ? extra(event) : true;
-      });
+  outcome.result = env.host().Complete(*instance, request, [&](const core::CompletionEvent& event) {
+    outcome.events.push_back(event);
+    return extra ? extra(event) : true;
+  });
   return outcome;
 }
 
@@ -186,8 +187,7 @@ std::string Describe(const core::CompletionResult& r) {
          " text='" + r.text + "'";
 }
 
-class VendorPluginsTest
-    : public ::testing::TestWithParam<std::tuple<Route, bool>> {
+class VendorPluginsTest : public ::testing::TestWithParam<std::tuple<Route, bool>> {
  protected:
   void SetUp() override {
     const std::string& error = Environment::Get().setup_error();

@@ -4,8 +4,8 @@
 
 #include <cstdlib>
 
-#include "regiongate/compliance/region_manifest.hpp"
 #include <iostream>
+#include "regiongate/compliance/region_manifest.hpp"
 
 #include <unistd.h>
 
@@ -48,8 +48,8 @@ std::vector<std::filesystem::path> CliContext::PluginDirs() const {
   const auto exe_dir = ExecutableDir();
   // Install tree first: <prefix>/bin/regiongate -> <prefix>/lib/regiongate/plugins.
   // Build tree: <build>/tools/regiongate/regiongate -> <build>/plugins.
-  const bool in_build_tree = exe_dir.filename() == "regiongate" &&
-                             exe_dir.parent_path().filename() == "tools";
+  const bool in_build_tree =
+      exe_dir.filename() == "regiongate" && exe_dir.parent_path().filename() == "tools";
   for (const auto& candidate :
        {exe_dir / ".." / "lib" / "regiongate" / "plugins",
         in_build_tree ? exe_dir / ".." / ".." / "plugins" : std::filesystem::path()}) {
@@ -122,8 +122,8 @@ std::unique_ptr<core::Runtime> CliContext::MakeRuntime(const std::string& as_of)
   auto runtime = core::Runtime::Create(std::move(options));
   if (!runtime.ok()) throw CliExit{kExitDenied, runtime.error().message};
   for (const auto& refusal : (*runtime)->load_report().refused) {
-    std::cerr << "regiongate: refused plug-in " << refusal.plugin << ": " << refusal.message
-              << " [" << refusal.id << "]\n";
+    std::cerr << "regiongate: refused plug-in " << refusal.plugin << ": " << refusal.message << " ["
+              << refusal.id << "]\n";
   }
   return std::move(runtime.value());
 }
@@ -132,8 +132,7 @@ std::unique_ptr<core::Host> CliContext::MakeHost(core::LoadReport* report) const
   auto host = std::make_unique<core::Host>(MakeHostOptions());
   const auto dirs = PluginDirs();
   if (dirs.empty()) {
-    throw CliExit{kExitUsage,
-                  "no plug-in directory: pass --plugin-dir DIR or set RG_PLUGIN_DIR"};
+    throw CliExit{kExitUsage, "no plug-in directory: pass --plugin-dir DIR or set RG_PLUGIN_DIR"};
   }
   core::LoadReport all;
   for (const auto& dir : dirs) {

@@ -19,8 +19,7 @@ void RegisterAudit(CLI::App& app, CliContext& ctx) {
   auto o = std::make_shared<Options>();
   auto* verify = audit->add_subcommand(
       "verify", "verify audit files (in order, oldest first); exit 0 when intact, 2 otherwise");
-  verify->add_option("FILE", o->files, "audit files (audit-*.jsonl), oldest first")
-      ->required();
+  verify->add_option("FILE", o->files, "audit files (audit-*.jsonl), oldest first")->required();
   verify->add_option("--head", o->head, "the writer's head file (default: next to the files)");
   verify->add_flag("--json", o->json, "print the report as JSON");
   verify->callback([&ctx, o] {

@@ -69,9 +69,8 @@ std::string PickEndpoint(const compliance::PluginManifest& m, const ChatOptions&
   if (!o.endpoint.empty()) {
     const auto* e = m.FindEndpoint(o.endpoint);
     if (e == nullptr || e->kind != "inference") {
-      throw CliExit{kExitUsage, "plug-in '" + m.id + "' has no inference endpoint '" +
-                                    o.endpoint + "'; run 'regiongate plugins describe " + m.id +
-                                    "'"};
+      throw CliExit{kExitUsage, "plug-in '" + m.id + "' has no inference endpoint '" + o.endpoint +
+                                    "'; run 'regiongate plugins describe " + m.id + "'"};
     }
     return o.endpoint;
   }
@@ -124,7 +123,8 @@ int Report(const ChatOptions& o, const core::CompletionResult& result, nlohmann:
     json["finish_reason"] = core::FinishName(result.finish);
     json["usage"] = result.usage;
     if (!json.contains("outcome")) json["outcome"] = Outcome(result);
-    json["code"] = result.ok() ? nlohmann::json(nullptr) : nlohmann::json(core::CodeName(result.code));
+    json["code"] =
+        result.ok() ? nlohmann::json(nullptr) : nlohmann::json(core::CodeName(result.code));
     json["complete"] = result.ok();
     json["attempts"] = result.attempts;
     json["latency_ms"] = static_cast<double>(result.latency.count()) / 1000.0;
@@ -151,8 +151,8 @@ int ChatDirect(CliContext& ctx, const ChatOptions& o) {
   auto host = ctx.MakeHost();
   auto plugin = host->FindPlugin(o.plugin);
   if (!plugin) {
-    throw CliExit{kExitUsage, "no plug-in '" + o.plugin +
-                                  "' is loaded; run 'regiongate plugins list'"};
+    throw CliExit{kExitUsage,
+                  "no plug-in '" + o.plugin + "' is loaded; run 'regiongate plugins list'"};
   }
   const std::string endpoint = PickEndpoint(plugin->manifest, o);
   auto instance = host->CreateInstance(o.plugin, ParseSettings(o.settings));
@@ -198,7 +198,7 @@ int ChatGated(CliContext& ctx, const ChatOptions& o) {
       std::cerr << "regiongate: refused: " << gated.error().message << "\n";
     }
     return gated.error().id == "RG-G003" || gated.error().id == "RG-G001" ? kExitDenied
-                                                                           : kExitRuntime;
+                                                                          : kExitRuntime;
   }
   const auto& d = gated->decision;
   if (!o.json) {

@@ -14,7 +14,9 @@ namespace {
 nlohmann::json RefusalsJson(const core::LoadReport& report) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : report.refused) {
-    out.push_back({{"plugin", r.plugin}, {"manifest", r.manifest.string()}, {"id", r.id},
+    out.push_back({{"plugin", r.plugin},
+                   {"manifest", r.manifest.string()},
+                   {"id", r.id},
                    {"message", r.message}});
   }
   return out;
@@ -60,8 +62,8 @@ int List(CliContext& ctx, bool json) {
       for (const auto& endpoint : m.endpoints) {
         endpoints.push_back(endpoint.id + "[" + endpoint.data_region + "]");
       }
-      std::cout << std::left << std::setw(12) << m.id << std::setw(10) << m.version
-                << std::setw(16) << m.vendor.substr(0, 15) << std::setw(6)
+      std::cout << std::left << std::setw(12) << m.id << std::setw(10) << m.version << std::setw(16)
+                << m.vendor.substr(0, 15) << std::setw(6)
                 << (std::to_string(plugin->abi_major) + "." + std::to_string(plugin->abi_minor))
                 << Join(models) << "\n"
                 << std::setw(44) << "" << Join(endpoints) << "\n";
@@ -126,9 +128,8 @@ int Describe(CliContext& ctx, const std::string& name, bool json) {
   std::cout << "\n  settings:\n";
   if (m.settings.empty()) std::cout << "    none\n";
   for (const auto& s : m.settings) {
-    std::cout << "    " << std::setw(20) << s.key << std::setw(9) << s.type
-              << std::setw(10) << (s.required ? "required" : "optional")
-              << "default " << std::setw(20)
+    std::cout << "    " << std::setw(20) << s.key << std::setw(9) << s.type << std::setw(10)
+              << (s.required ? "required" : "optional") << "default " << std::setw(20)
               << (s.default_value.is_null() ? std::string("-") : s.default_value.dump())
               << s.description << (s.secret ? " [names a secret]" : "") << "\n";
   }

@@ -15,9 +15,9 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
 
   CLI::App app{"regiongate: region-gated LLM inference through vendor plug-ins", "regiongate"};
-  app.set_version_flag("--version", std::string("regiongate ") + RG_VERSION +
-                                        " (inference ABI " + std::to_string(RG_ABI_VERSION_MAJOR) +
-                                        "." + std::to_string(RG_ABI_VERSION_MINOR) + ")");
+  app.set_version_flag("--version", std::string("regiongate ") + RG_VERSION + " (inference ABI " +
+                                        std::to_string(RG_ABI_VERSION_MAJOR) + "." +
+                                        std::to_string(RG_ABI_VERSION_MINOR) + ")");
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand
   app.footer("exit codes: 0 ok, 1 usage error, 2 refused or denied, 3 runtime error");

@@ -49,16 +49,15 @@ extern "C" {
 
 /** True when `table` (a pointer to any rg_* table) is large enough to contain `member`. */
 #ifdef __cplusplus
-#define RG_HAS_MEMBER(table, member)                                                    \
-  ((table) != nullptr &&                                                                \
-   static_cast<size_t>((table)->struct_size) >=                                         \
-       static_cast<size_t>(reinterpret_cast<const char*>(&(table)->member) -           \
-                           reinterpret_cast<const char*>(table)) +                      \
-           sizeof((table)->member))
+#define RG_HAS_MEMBER(table, member)                                                               \
+  ((table) != nullptr && static_cast<size_t>((table)->struct_size) >=                              \
+                             static_cast<size_t>(reinterpret_cast<const char*>(&(table)->member) - \
+                                                 reinterpret_cast<const char*>(table)) +           \
+                                 sizeof((table)->member))
 #else
-#define RG_HAS_MEMBER(table, member)                                                    \
-  ((table) != NULL &&                                                                   \
-   (size_t)(table)->struct_size >=                                                      \
+#define RG_HAS_MEMBER(table, member) \
+  ((table) != NULL &&                \
+   (size_t)(table)->struct_size >=   \
        (size_t)((const char*)&(table)->member - (const char*)(table)) + sizeof((table)->member))
 #endif
 
@@ -88,16 +87,16 @@ typedef struct rg_str {
  */
 typedef enum rg_code {
   RG_OK = 0,
-  RG_ERR_RETRYABLE = 1,        /**< transient: connection reset, timeout, HTTP 500/502/503/504 */
-  RG_ERR_AUTH = 2,             /**< credential missing, invalid or expired */
-  RG_ERR_RATE_LIMITED = 3,     /**< vendor rate limit or quota (HTTP 429 and equivalents) */
-  RG_ERR_INVALID_REQUEST = 4,  /**< the request itself is wrong; retrying cannot help */
-  RG_ERR_PROVIDER_BLOCKED = 5, /**< the vendor's content safety refused input or output */
-  RG_ERR_UNAVAILABLE = 6,      /**< model/endpoint not available, or plug-in not ready */
-  RG_ERR_CANCELLED = 7,        /**< the host cancelled the call */
-  RG_ERR_INTERNAL = 8,         /**< bug or unexpected state inside the plug-in or host */
-  RG_ERR_PROTOCOL = 9,         /**< vendor answered malformed data or the stream was truncated */
-  RG_ERR_EGRESS_DENIED = 10,   /**< the host refused the destination before sending (policy) */
+  RG_ERR_RETRYABLE = 1,         /**< transient: connection reset, timeout, HTTP 500/502/503/504 */
+  RG_ERR_AUTH = 2,              /**< credential missing, invalid or expired */
+  RG_ERR_RATE_LIMITED = 3,      /**< vendor rate limit or quota (HTTP 429 and equivalents) */
+  RG_ERR_INVALID_REQUEST = 4,   /**< the request itself is wrong; retrying cannot help */
+  RG_ERR_PROVIDER_BLOCKED = 5,  /**< the vendor's content safety refused input or output */
+  RG_ERR_UNAVAILABLE = 6,       /**< model/endpoint not available, or plug-in not ready */
+  RG_ERR_CANCELLED = 7,         /**< the host cancelled the call */
+  RG_ERR_INTERNAL = 8,          /**< bug or unexpected state inside the plug-in or host */
+  RG_ERR_PROTOCOL = 9,          /**< vendor answered malformed data or the stream was truncated */
+  RG_ERR_EGRESS_DENIED = 10,    /**< the host refused the destination before sending (policy) */
   RG_CODE_MAX_ENUM = 0x7FFFFFFF /**< keeps the enumeration 32 bits wide */
 } rg_code;
 
@@ -154,9 +153,9 @@ typedef struct rg_http_request {
   rg_str path;                   /**< appended to the endpoint base URL; may carry a query */
   const rg_http_header* headers; /**< borrowed array, header_count entries */
   size_t header_count;
-  rg_str body;                   /**< request body, may be empty */
-  uint32_t total_timeout_ms;     /**< 0 = host default */
-  uint32_t idle_timeout_ms;      /**< max gap between body bytes; 0 = host default */
+  rg_str body;               /**< request body, may be empty */
+  uint32_t total_timeout_ms; /**< 0 = host default */
+  uint32_t idle_timeout_ms;  /**< max gap between body bytes; 0 = host default */
 } rg_http_request;
 
 /**

@@ -186,8 +186,7 @@ TEST(GateTest, EuRuleWithFutureEffectiveDateIsNotAppliedBeforeIt) {
   d = after->Find("fr-FR", "openai", "gpt-4o", "eu");
   ASSERT_NE(d, nullptr);
   EXPECT_FALSE(d->allowed);
-  EXPECT_EQ(RulesWithEffect(*d, "deny"),
-            (V{"eu-ai-act-art50-1-disclosure"}));
+  EXPECT_EQ(RulesWithEffect(*d, "deny"), (V{"eu-ai-act-art50-1-disclosure"}));
   EXPECT_EQ(ReasonOf(*d, "eu-ai-act-art50-1-disclosure")->message,
             "region 'eu-fr' has no labels section; configure it or the region denies every "
             "plug-in");
@@ -241,7 +240,8 @@ TEST(GateTest, PinnedBinaryMustBeApproved) {
       "    citation: internal change control\n"
       "    effective: 2026-01-01\n"
       "    plugin: qwen\n"
-      "    sha256: [" + std::string(64, 'e') + "]\n\n";
+      "    sha256: [" +
+      std::string(64, 'e') + "]\n\n";
   ReplaceInFile(dir.path() / "regions/hk.yaml", "  - id: hk-deny-openai\n",
                 pin + "  - id: hk-deny-openai\n");
   auto gate = BuildGate(DefaultPolicySources(dir.path()), kAsOf);
@@ -289,9 +289,8 @@ TEST(GateTest, ExplainTextIsATableWithReasons) {
   Result<Explanation> e = gate->Explain("zh_cn", {"openai", "gpt-4o", "global"});
   ASSERT_TRUE(e.ok()) << e.error().message;
   const std::string text = e->ToText();
-  EXPECT_EQ(text.rfind("locale zh-CN -> region cn-mainland (Mainland China), as of 2026-11-21\n",
-                       0),
-            0u)
+  EXPECT_EQ(
+      text.rfind("locale zh-CN -> region cn-mainland (Mainland China), as of 2026-11-21\n", 0), 0u)
       << text;
   EXPECT_NE(text.find("PLUGIN  MODEL   ENDPOINT  DECISION\n"
                       "openai  gpt-4o  global    DENY\n"

@@ -15,47 +15,48 @@ namespace {
 
 // Line numbers matter: the tests below replace or insert lines by number.
 const char* const kValidManifest =
-    "# yaml-language-server: $schema=https://regiongate.dev/schema/plugin-manifest.schema.json\n"  // 1
-    "schema_version: 1\n"                                                                         // 2
-    "id: qwen\n"                                                                                  // 3
-    "version: \"0.1.0\"\n"                                                                        // 4
-    "vendor: Alibaba Cloud\n"                                                                     // 5
-    "description: Qwen models through Alibaba Cloud Model Studio (DashScope)\n"                   // 6
-    "library: rg-plugin-qwen.so\n"                                                                // 7
-    "sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"                  // 8
-    "abi: {major: 1, min_minor: 0, max_minor: 0}\n"                                               // 9
-    "capabilities: [streaming, usage, tools, provider_blocks]\n"                                  // 10
-    "endpoints:\n"                                                                                // 11
-    "  - id: cn-beijing\n"                                                                        // 12
-    "    kind: inference\n"                                                                       // 13
-    "    base_url: https://dashscope.aliyuncs.com\n"                                              // 14
-    "    data_region: CN\n"                                                                       // 15
-    "    inference_scope: cn-mainland\n"                                                          // 16
-    "    protocol: compatible\n"                                                                  // 17
-    "  - id: ap-singapore\n"                                                                      // 18
-    "    base_url: https://dashscope-intl.aliyuncs.com\n"                                         // 19
-    "    data_region: SG\n"                                                                       // 20
-    "    inference_scope: intl-ex-cn\n"                                                           // 21
-    "models:\n"                                                                                   // 22
-    "  - id: qwen-plus\n"                                                                         // 23
-    "    endpoints: [cn-beijing]\n"                                                               // 24
-    "  - id: qwen-max\n"                                                                          // 25
-    "filings:\n"                                                                                  // 26
-    "  - kind: cac-genai\n"                                                                       // 27
-    "    number: ZheJiang-TongYiQianWen-20230901\n"                                               // 28
-    "    holder: Alibaba Cloud\n"                                                                 // 29
-    "    models: [qwen-plus]\n"                                                                   // 30
-    "settings:\n"                                                                                 // 31
-    "  - key: api_key_secret\n"                                                                   // 32
-    "    type: string\n"                                                                          // 33
-    "    default: DASHSCOPE_API_KEY\n"                                                            // 34
-    "    required: false\n"                                                                       // 35
-    "    secret: true\n"                                                                          // 36
-    "    description: name of the secret holding the DashScope API key\n"                         // 37
-    "  - key: timeout_ms\n"                                                                       // 38
-    "    type: integer\n"                                                                         // 39
-    "    default: 30000\n"                                                                        // 40
-    "    description: request timeout in milliseconds\n";                                         // 41
+    "# yaml-language-server: "
+    "$schema=https://regiongate.dev/schema/plugin-manifest.schema.json\n"         // 1
+    "schema_version: 1\n"                                                         // 2
+    "id: qwen\n"                                                                  // 3
+    "version: \"0.1.0\"\n"                                                        // 4
+    "vendor: Alibaba Cloud\n"                                                     // 5
+    "description: Qwen models through Alibaba Cloud Model Studio (DashScope)\n"   // 6
+    "library: rg-plugin-qwen.so\n"                                                // 7
+    "sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"  // 8
+    "abi: {major: 1, min_minor: 0, max_minor: 0}\n"                               // 9
+    "capabilities: [streaming, usage, tools, provider_blocks]\n"                  // 10
+    "endpoints:\n"                                                                // 11
+    "  - id: cn-beijing\n"                                                        // 12
+    "    kind: inference\n"                                                       // 13
+    "    base_url: https://dashscope.aliyuncs.com\n"                              // 14
+    "    data_region: CN\n"                                                       // 15
+    "    inference_scope: cn-mainland\n"                                          // 16
+    "    protocol: compatible\n"                                                  // 17
+    "  - id: ap-singapore\n"                                                      // 18
+    "    base_url: https://dashscope-intl.aliyuncs.com\n"                         // 19
+    "    data_region: SG\n"                                                       // 20
+    "    inference_scope: intl-ex-cn\n"                                           // 21
+    "models:\n"                                                                   // 22
+    "  - id: qwen-plus\n"                                                         // 23
+    "    endpoints: [cn-beijing]\n"                                               // 24
+    "  - id: qwen-max\n"                                                          // 25
+    "filings:\n"                                                                  // 26
+    "  - kind: cac-genai\n"                                                       // 27
+    "    number: ZheJiang-TongYiQianWen-20230901\n"                               // 28
+    "    holder: Alibaba Cloud\n"                                                 // 29
+    "    models: [qwen-plus]\n"                                                   // 30
+    "settings:\n"                                                                 // 31
+    "  - key: api_key_secret\n"                                                   // 32
+    "    type: string\n"                                                          // 33
+    "    default: DASHSCOPE_API_KEY\n"                                            // 34
+    "    required: false\n"                                                       // 35
+    "    secret: true\n"                                                          // 36
+    "    description: name of the secret holding the DashScope API key\n"         // 37
+    "  - key: timeout_ms\n"                                                       // 38
+    "    type: integer\n"                                                         // 39
+    "    default: 30000\n"                                                        // 40
+    "    description: request timeout in milliseconds\n";                         // 41
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -172,24 +173,22 @@ TEST_F(PluginManifestTest, ToJsonRendersTheWholeManifest) {
   EXPECT_EQ(j["manifest_path"], path.string());
   EXPECT_EQ(j["library_path"], (dir_ / "rg-plugin-qwen.so").string());
   EXPECT_EQ(j["abi"], (nlohmann::json{{"major", 1}, {"min_minor", 0}, {"max_minor", 0}}));
-  EXPECT_EQ(j["endpoints"][0],
-            (nlohmann::json{{"id", "cn-beijing"},
-                            {"kind", "inference"},
-                            {"base_url", "https://dashscope.aliyuncs.com"},
-                            {"data_region", "CN"},
-                            {"inference_scope", "cn-mainland"},
-                            {"protocol", "compatible"}}));
+  EXPECT_EQ(j["endpoints"][0], (nlohmann::json{{"id", "cn-beijing"},
+                                               {"kind", "inference"},
+                                               {"base_url", "https://dashscope.aliyuncs.com"},
+                                               {"data_region", "CN"},
+                                               {"inference_scope", "cn-mainland"},
+                                               {"protocol", "compatible"}}));
   EXPECT_FALSE(j["endpoints"][1].contains("protocol"));
   EXPECT_EQ(j["models"][0], (nlohmann::json{{"id", "qwen-plus"}, {"endpoints", {"cn-beijing"}}}));
   EXPECT_EQ(j["models"][1], (nlohmann::json{{"id", "qwen-max"}}));
   EXPECT_EQ(j["filings"][0]["holder"], "Alibaba Cloud");
-  EXPECT_EQ(j["settings"][1],
-            (nlohmann::json{{"key", "timeout_ms"},
-                            {"type", "integer"},
-                            {"default", 30000},
-                            {"required", false},
-                            {"secret", false},
-                            {"description", "request timeout in milliseconds"}}));
+  EXPECT_EQ(j["settings"][1], (nlohmann::json{{"key", "timeout_ms"},
+                                              {"type", "integer"},
+                                              {"default", 30000},
+                                              {"required", false},
+                                              {"secret", false},
+                                              {"description", "request timeout in milliseconds"}}));
 }
 
 TEST_F(PluginManifestTest, ParsesTextInMemoryWithoutPaths) {
@@ -374,9 +373,9 @@ TEST_F(PluginManifestTest, ModelCannotBeServedByAnAuthEndpoint) {
 
 TEST_F(PluginManifestTest, AtLeastOneInferenceEndpoint) {
   std::vector<std::string> lines = Lines(kValidManifest);
-  lines[12] = "    kind: auth";                         // line 13
-  lines.insert(lines.begin() + 18, "    kind: auth");    // into the second endpoint
-  lines[24] = "    endpoints: []";                      // line 24 moved to 25
+  lines[12] = "    kind: auth";                        // line 13
+  lines.insert(lines.begin() + 18, "    kind: auth");  // into the second endpoint
+  lines[24] = "    endpoints: []";                     // line 24 moved to 25
   EXPECT_EQ(Check(Join(lines)),
             (V{"plugin.yaml:12:3: error: 'endpoints' declares no inference endpoint; add one "
                "with kind: inference",
@@ -430,10 +429,10 @@ TEST_F(PluginManifestTest, BooleanMustBeTrueOrFalse) {
 
 TEST_F(PluginManifestTest, EveryErrorIsReportedAtOnceInFileOrder) {
   std::vector<std::string> lines = Lines(kValidManifest);
-  lines[2] = "id: Qwen";                   // 3
-  lines[9] = "capabilities: [tool]";       // 10
-  lines[14] = "    data_region: China";    // 15
-  lines[39] = "    default: 1.5";          // 40
+  lines[2] = "id: Qwen";                 // 3
+  lines[9] = "capabilities: [tool]";     // 10
+  lines[14] = "    data_region: China";  // 15
+  lines[39] = "    default: 1.5";        // 40
   EXPECT_EQ(Check(Join(lines)),
             (V{"plugin.yaml:3:5: error: 'id' must be a lower-case id: a letter, then up to 63 of "
                "a-z, 0-9, '_', '-', got 'Qwen'",
@@ -521,7 +520,8 @@ TEST_F(PluginManifestTest, DiagnosticsCarryStableIds) {
 
 TEST_F(PluginManifestTest, CyclicAliasDoesNotRecurseForever) {
   PluginManifest m;
-  Diagnostics d = ParsePluginManifest(WithLine(10, "capabilities: &c [streaming, *c]"), "p.yaml", &m);
+  Diagnostics d =
+      ParsePluginManifest(WithLine(10, "capabilities: &c [streaming, *c]"), "p.yaml", &m);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].ToString(), "p.yaml:10:15: error: 'capabilities[1]' must be a string, got a list");
 }

@@ -19,18 +19,26 @@ using V = std::vector<std::string>;
 /// A small valid region; `extra_rule` is appended to its rules.
 std::string Region(const std::string& id, const std::string& locales,
                    const std::string& extra_rule = "") {
-  return "schema_version: 1\n"                                      // 1
-         "region: " + id + "\n"                                     // 2
-         "name: " + id + "\n"                                       // 3
-         "locales: " + locales + "\n"                               // 4
-         "rules:\n"                                                 // 5
-         "  - id: " + id + "-deny\n"                                // 6
-         "    kind: deny\n"                                         // 7
-         "    summary: no\n"                                        // 8
-         "    citation: none\n"                                     // 9
-         "    effective: 2024-01-01\n"                              // 10
-         "    match:\n"                                             // 11
-         "      - {plugin: openai, models: [gpt-4o]}\n" +           // 12
+  return "schema_version: 1\n"  // 1
+         "region: " +
+         id +
+         "\n"  // 2
+         "name: " +
+         id +
+         "\n"  // 3
+         "locales: " +
+         locales +
+         "\n"        // 4
+         "rules:\n"  // 5
+         "  - id: " +
+         id +
+         "-deny\n"                                         // 6
+         "    kind: deny\n"                                // 7
+         "    summary: no\n"                               // 8
+         "    citation: none\n"                            // 9
+         "    effective: 2024-01-01\n"                     // 10
+         "    match:\n"                                    // 11
+         "      - {plugin: openai, models: [gpt-4o]}\n" +  // 12
          extra_rule;
 }
 
@@ -177,14 +185,13 @@ TEST(ValidateTest, JsonRendering) {
   EXPECT_EQ(j["errors"], 1);
   EXPECT_EQ(j["warnings"], 0);
   EXPECT_EQ(j["files"], nlohmann::json::array({(dir.path() / "regions/a.yaml").string()}));
-  EXPECT_EQ(j["diagnostics"][0],
-            (nlohmann::json{{"file", (dir.path() / "regions/a.yaml").string()},
-                            {"line", 13},
-                            {"column", 1},
-                            {"severity", "error"},
-                            {"id", "RG-M004"},
-                            {"message", "unknown key 'labls'"},
-                            {"suggestion", "did you mean 'labels'?"}}));
+  EXPECT_EQ(j["diagnostics"][0], (nlohmann::json{{"file", (dir.path() / "regions/a.yaml").string()},
+                                                 {"line", 13},
+                                                 {"column", 1},
+                                                 {"severity", "error"},
+                                                 {"id", "RG-M004"},
+                                                 {"message", "unknown key 'labls'"},
+                                                 {"suggestion", "did you mean 'labels'?"}}));
 }
 
 TEST(LoadPolicyTest, LoadsShippedConfig) {

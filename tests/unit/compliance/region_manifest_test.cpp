@@ -16,53 +16,54 @@ using V = std::vector<std::string>;
 
 // Line numbers matter: the tests replace or insert lines by number.
 const char* const kValid =
-    "# yaml-language-server: $schema=https://regiongate.dev/schema/region-manifest.schema.json\n"  // 1
-    "schema_version: 1\n"                                        // 2
-    "region: test-cn\n"                                          // 3
-    "name: Test China\n"                                         // 4
-    "jurisdiction: CN\n"                                         // 5
-    "locales: [zh-CN, zh-Hans-CN]\n"                             // 6
-    "reviewed: 2026-11-01\n"                                     // 7
-    "priority:\n"                                                // 8
-    "  - {plugin: qwen, endpoints: [cn-beijing]}\n"              // 9
-    "rules:\n"                                                   // 10
-    "  - id: t-allow\n"                                          // 11
-    "    kind: allow_only\n"                                     // 12
-    "    summary: only filed vendors\n"                          // 13
-    "    citation: GenAI Interim Measures Art. 17\n"             // 14
-    "    effective: 2023-08-15\n"                                // 15
-    "    match:\n"                                               // 16
-    "      - {plugin: qwen}\n"                                   // 17
-    "      - {plugin: baidu}\n"                                  // 18
-    "  - id: t-deny-openai\n"                                    // 19
-    "    kind: deny\n"                                           // 20
-    "    summary: no CAC filing\n"                               // 21
-    "    citation: OpenAI notice\n"                              // 22
-    "    effective: 2023-08-15\n"                                // 23
-    "    match:\n"                                               // 24
-    "      - {plugin: openai}\n"                                 // 25
-    "  - id: t-residency\n"                                      // 26
-    "    kind: residency\n"                                      // 27
-    "    summary: data stays on the mainland\n"                  // 28
-    "    citation: PIPL Art. 38\n"                               // 29
-    "    effective: 2021-11-01\n"                                // 30
-    "    data_regions: [CN]\n"                                   // 31
-    "    inference_scopes: [cn-mainland]\n"                      // 32
-    "    transfers:\n"                                           // 33
-    "      - {to: SG, basis: standard contract, in_place: false}\n"  // 34
-    "  - id: t-labels\n"                                         // 35
-    "    kind: require_capabilities\n"                           // 36
-    "    summary: labels\n"                                      // 37
-    "    citation: GB 45438-2025\n"                              // 38
-    "    effective: 2025-09-01\n"                                // 39
-    "    runtime: [labels]\n"                                    // 40
-    "labels:\n"                                                  // 41
-    "  explicit:\n"                                              // 42
-    "    zh-CN: {text: AI生成, position: end}\n"                 // 43
-    "    zh-Hans-CN: {text: AI生成, position: end}\n"            // 44
-    "audit:\n"                                                   // 45
-    "  required: true\n"                                         // 46
-    "  retention_days: 183\n";                                   // 47
+    "# yaml-language-server: "
+    "$schema=https://regiongate.dev/schema/region-manifest.schema.json\n"  // 1
+    "schema_version: 1\n"                                                  // 2
+    "region: test-cn\n"                                                    // 3
+    "name: Test China\n"                                                   // 4
+    "jurisdiction: CN\n"                                                   // 5
+    "locales: [zh-CN, zh-Hans-CN]\n"                                       // 6
+    "reviewed: 2026-11-01\n"                                               // 7
+    "priority:\n"                                                          // 8
+    "  - {plugin: qwen, endpoints: [cn-beijing]}\n"                        // 9
+    "rules:\n"                                                             // 10
+    "  - id: t-allow\n"                                                    // 11
+    "    kind: allow_only\n"                                               // 12
+    "    summary: only filed vendors\n"                                    // 13
+    "    citation: GenAI Interim Measures Art. 17\n"                       // 14
+    "    effective: 2023-08-15\n"                                          // 15
+    "    match:\n"                                                         // 16
+    "      - {plugin: qwen}\n"                                             // 17
+    "      - {plugin: baidu}\n"                                            // 18
+    "  - id: t-deny-openai\n"                                              // 19
+    "    kind: deny\n"                                                     // 20
+    "    summary: no CAC filing\n"                                         // 21
+    "    citation: OpenAI notice\n"                                        // 22
+    "    effective: 2023-08-15\n"                                          // 23
+    "    match:\n"                                                         // 24
+    "      - {plugin: openai}\n"                                           // 25
+    "  - id: t-residency\n"                                                // 26
+    "    kind: residency\n"                                                // 27
+    "    summary: data stays on the mainland\n"                            // 28
+    "    citation: PIPL Art. 38\n"                                         // 29
+    "    effective: 2021-11-01\n"                                          // 30
+    "    data_regions: [CN]\n"                                             // 31
+    "    inference_scopes: [cn-mainland]\n"                                // 32
+    "    transfers:\n"                                                     // 33
+    "      - {to: SG, basis: standard contract, in_place: false}\n"        // 34
+    "  - id: t-labels\n"                                                   // 35
+    "    kind: require_capabilities\n"                                     // 36
+    "    summary: labels\n"                                                // 37
+    "    citation: GB 45438-2025\n"                                        // 38
+    "    effective: 2025-09-01\n"                                          // 39
+    "    runtime: [labels]\n"                                              // 40
+    "labels:\n"                                                            // 41
+    "  explicit:\n"                                                        // 42
+    "    zh-CN: {text: AI生成, position: end}\n"                           // 43
+    "    zh-Hans-CN: {text: AI生成, position: end}\n"                      // 44
+    "audit:\n"                                                             // 45
+    "  required: true\n"                                                   // 46
+    "  retention_days: 183\n";                                             // 47
 
 std::string WithLine(int number, const std::string& text) {
   std::vector<std::string> lines = Lines(kValid);
@@ -197,7 +198,7 @@ TEST(RegionManifestTest, AllowedAndDeniedAtDifferentTimesIsNoContradiction) {
   std::vector<std::string> lines = Lines(kValid);
   lines.insert(lines.begin() + 18, "      - {plugin: openai}");  // into t-allow
   lines.insert(lines.begin() + 15, "    until: 2024-07-09");     // t-allow ends
-  lines[24] = "    effective: 2024-07-09";                      // t-deny-openai starts
+  lines[24] = "    effective: 2024-07-09";                       // t-deny-openai starts
   EXPECT_EQ(Check(Join(lines)), V{});
 }
 

@@ -229,10 +229,10 @@ TEST(Host, CallerCanCancelMidStream) {
   auto instance = host->CreateInstance("probe");
   ASSERT_TRUE(instance.ok());
   int deltas = 0;
-  auto result = host->Complete(**instance, Prompt("http home /s"),
-                               [&](const rg::core::CompletionEvent& e) {
-                                 return e.kind != RG_EVENT_TEXT_DELTA || ++deltas < 2;
-                               });
+  auto result =
+      host->Complete(**instance, Prompt("http home /s"), [&](const rg::core::CompletionEvent& e) {
+        return e.kind != RG_EVENT_TEXT_DELTA || ++deltas < 2;
+      });
   EXPECT_EQ(result.code, RG_ERR_CANCELLED);
   EXPECT_EQ(result.finish, RG_FINISH_CANCELLED);
   EXPECT_EQ(result.attempts, 1);

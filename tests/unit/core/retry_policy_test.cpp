@@ -6,15 +6,15 @@
 
 namespace {
 
-using std::chrono::milliseconds;
 using rg::core::RetryPolicy;
+using std::chrono::milliseconds;
 
 TEST(RetryPolicy, OnlyTransientCodesAreRetried) {
   RetryPolicy p;
   EXPECT_TRUE(p.DelayBefore(1, RG_ERR_RETRYABLE, std::nullopt, 0).has_value());
   EXPECT_TRUE(p.DelayBefore(1, RG_ERR_RATE_LIMITED, std::nullopt, 0).has_value());
-  for (rg_code c : {RG_ERR_AUTH, RG_ERR_INVALID_REQUEST, RG_ERR_PROVIDER_BLOCKED,
-                    RG_ERR_CANCELLED, RG_ERR_PROTOCOL, RG_ERR_EGRESS_DENIED, RG_ERR_INTERNAL}) {
+  for (rg_code c : {RG_ERR_AUTH, RG_ERR_INVALID_REQUEST, RG_ERR_PROVIDER_BLOCKED, RG_ERR_CANCELLED,
+                    RG_ERR_PROTOCOL, RG_ERR_EGRESS_DENIED, RG_ERR_INTERNAL}) {
     EXPECT_FALSE(p.DelayBefore(1, c, std::nullopt, 0).has_value()) << c;
   }
 }

@@ -26,12 +26,9 @@ struct Recorder {
     sink.user = this;
     sink.emit = [](void* user, const rg_event* e) -> int {
       auto* self = static_cast<Recorder*>(user);
-      self->events.push_back(
-          {e->kind, std::string(e->data.ptr, e->data.len), e->finish, e->code});
-      return self->stop_after >= 0 &&
-                     static_cast<int>(self->events.size()) >= self->stop_after
-                 ? 1
-                 : 0;
+      self->events.push_back({e->kind, std::string(e->data.ptr, e->data.len), e->finish, e->code});
+      return self->stop_after >= 0 && static_cast<int>(self->events.size()) >= self->stop_after ? 1
+                                                                                                : 0;
     };
     return sink;
   }
@@ -48,8 +45,7 @@ TEST(SdkEvents, OnlyTheFirstFinalIsSent) {
   EXPECT_FALSE(out.Text("after final"));
   ASSERT_EQ(rec.events.size(), 3u);
   EXPECT_EQ(rec.events[0].kind, RG_EVENT_TEXT_DELTA);
-  EXPECT_EQ(rec.events[1].data,
-            R"({"completion_tokens":1,"prompt_tokens":3,"total_tokens":4})");
+  EXPECT_EQ(rec.events[1].data, R"({"completion_tokens":1,"prompt_tokens":3,"total_tokens":4})");
   EXPECT_EQ(rec.events[2].kind, RG_EVENT_FINAL);
   EXPECT_EQ(rec.events[2].finish, RG_FINISH_STOP);
 }

@@ -25,9 +25,8 @@ const json kEndpoints = {
 
 json Request(bool stream, const std::string& model = "ernie-4.0-8k") {
   return {{"model", model},
-          {"messages",
-           json::array({{{"role", "system"}, {"content", "be brief"}},
-                        {{"role", "user"}, {"content", "你好"}}})},
+          {"messages", json::array({{{"role", "system"}, {"content", "be brief"}},
+                                    {{"role", "user"}, {"content", "你好"}}})},
           {"stream", stream}};
 }
 
@@ -42,8 +41,8 @@ std::string V2Chunk(const std::string& content, const std::string& finish = "nul
                     const std::string& extra = "") {
   return R"({"id":"as-0gtky9bide","object":"chat.completion.chunk","created":1,"model":"ernie-4.0-8k",)"
          R"("choices":[{"index":0,"delta":{"content":")" +
-         content + R"("},"finish_reason":)" + finish + R"(,"flag":)" + std::to_string(flag) + extra +
-         "}]}";
+         content + R"("},"finish_reason":)" + finish + R"(,"flag":)" + std::to_string(flag) +
+         extra + "}]}";
 }
 const std::string kV2Usage =
     R"({"id":"as-0gtky9bide","object":"chat.completion.chunk","created":1,"model":"ernie-4.0-8k",)"
@@ -67,9 +66,10 @@ std::string V1Chunk(int sentence, bool is_end, const std::string& result, int co
                     const std::string& extra = "") {
   return R"({"id":"as-ywwpgx4dt7","object":"chat.completion","created":1680166793,"sentence_id":)" +
          std::to_string(sentence) + R"(,"is_end":)" + (is_end ? "true" : "false") +
-         R"(,"is_truncated":false,"result":")" + result + R"(","need_clear_history":false)" + extra +
-         R"(,"usage":{"prompt_tokens":11,"completion_tokens":)" + std::to_string(completion) +
-         R"(,"total_tokens":)" + std::to_string(11 + completion) + "}}";
+         R"(,"is_truncated":false,"result":")" + result + R"(","need_clear_history":false)" +
+         extra + R"(,"usage":{"prompt_tokens":11,"completion_tokens":)" +
+         std::to_string(completion) + R"(,"total_tokens":)" + std::to_string(11 + completion) +
+         "}}";
 }
 
 std::string V1Error(int code, const std::string& message) {
@@ -87,8 +87,8 @@ class BaiduClientTest : public ::testing::Test {
 
   std::unique_ptr<sdk::Instance> Make(json settings) {
     sdk::Status status;
-    auto client =
-        Client::Create(fake_.host(), {{"settings", std::move(settings)}, {"endpoints", kEndpoints}}, &status);
+    auto client = Client::Create(
+        fake_.host(), {{"settings", std::move(settings)}, {"endpoints", kEndpoints}}, &status);
     EXPECT_TRUE(client) << status.message;
     return client;
   }
@@ -156,9 +156,9 @@ TEST_F(BaiduClientTest, V2SendsBearerKeyAndOpenAiShape) {
 }
 
 TEST_F(BaiduClientTest, V2StreamWithFinalUsageChunk) {
-  fake_.Enqueue(test::Sse(DataFrames({V2Chunk("你好"), V2Chunk("！"), V2Chunk("", R"("stop")"),
-                                      kV2Usage, "[DONE]"}),
-                          {{"X-Baidu-Request-Id", "req-bd-1"}}));
+  fake_.Enqueue(test::Sse(
+      DataFrames({V2Chunk("你好"), V2Chunk("！"), V2Chunk("", R"("stop")"), kV2Usage, "[DONE]"}),
+      {{"X-Baidu-Request-Id", "req-bd-1"}}));
   const auto events = V2(Request(true));
   EXPECT_EQ(TextOf(events), "你好！");
   EXPECT_EQ(test::UsagesOf(events).back()["total_tokens"], 26);
@@ -168,8 +168,8 @@ TEST_F(BaiduClientTest, V2StreamWithFinalUsageChunk) {
 }
 
 TEST_F(BaiduClientTest, V2FlagBeforeAnyTextBlocksTheInput) {
-  fake_.Enqueue(test::Sse(
-      DataFrames({V2Chunk("", R"("content_filter")", 3, R"(,"ban_round":-1)"), kV2Usage, "[DONE]"})));
+  fake_.Enqueue(test::Sse(DataFrames(
+      {V2Chunk("", R"("content_filter")", 3, R"(,"ban_round":-1)"), kV2Usage, "[DONE]"})));
   const auto events = V2(Request(true));
   EXPECT_EQ(TextOf(events), "");
   EXPECT_EQ(FinalOf(events).code, RG_ERR_PROVIDER_BLOCKED);
@@ -201,7 +201,8 @@ TEST_F(BaiduClientTest, V2ContentFilterFinishBlocksTheOutput) {
 TEST_F(BaiduClientTest, V2BufferedFlagSidesFollowTheText) {
   // Flag with no answer text: the input was refused.
   std::string input_block = kV2Answer;
-  input_block.replace(input_block.find("你好！很高兴和你交流。"), std::string("你好！很高兴和你交流。").size(), "");
+  input_block.replace(input_block.find("你好！很高兴和你交流。"),
+                      std::string("你好！很高兴和你交流。").size(), "");
   input_block.replace(input_block.find(R"("flag":0)"), 8, R"("flag":3,"ban_round":-1)");
   fake_.Enqueue(test::Json(200, input_block));
   auto events = V2(Request(false));
@@ -269,7 +270,8 @@ TEST_F(BaiduClientTest, V2MissingKeyNamesTheVariable) {
 TEST_F(BaiduClientTest, V1FetchesATokenThenCallsTheModelSuffix) {
   fake_.Enqueue(test::Json(200, kToken));
   fake_.Enqueue(test::Json(
-      200, R"({"id":"as-1","object":"chat.completion","created":1,"result":"你好！","is_truncated":false,"need_clear_history":false,"finish_reason":"normal","usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})"));
+      200,
+      R"({"id":"as-1","object":"chat.completion","created":1,"result":"你好！","is_truncated":false,"need_clear_history":false,"finish_reason":"normal","usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})"));
   json request = Request(false);
   request["max_tokens"] = 100;
   request["temperature"] = 0.7;
@@ -278,7 +280,8 @@ TEST_F(BaiduClientTest, V1FetchesATokenThenCallsTheModelSuffix) {
   ASSERT_EQ(fake_.sent.size(), 2u);
   EXPECT_EQ(fake_.sent[0].endpoint_id, "oauth");
   EXPECT_EQ(fake_.sent[0].path,
-            "/oauth/2.0/token?grant_type=client_credentials&client_id=ak-1&client_secret=sk%2Fsecret%2B1");
+            "/oauth/2.0/"
+            "token?grant_type=client_credentials&client_id=ak-1&client_secret=sk%2Fsecret%2B1");
   EXPECT_EQ(fake_.sent[1].endpoint_id, "qianfan-v1");
   EXPECT_EQ(fake_.sent[1].path,
             "/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/completions_pro?access_token=24.first");
@@ -301,7 +304,7 @@ TEST_F(BaiduClientTest, V1TokenIsCachedUntilItExpires) {
   fake_.Enqueue(test::Json(200, answer));
   EXPECT_EQ(FinalOf(V1(Request(false))).code, RG_OK);
   EXPECT_EQ(FinalOf(V1(Request(false))).code, RG_OK);
-  EXPECT_EQ(fake_.sent.size(), 3u);  // one token request for two calls
+  EXPECT_EQ(fake_.sent.size(), 3u);          // one token request for two calls
   fake_.unix_ms += int64_t{2592000} * 1000;  // 30 days later
   fake_.Enqueue(test::Json(200, kToken2));
   fake_.Enqueue(test::Json(200, answer));
@@ -338,7 +341,8 @@ TEST_F(BaiduClientTest, V1TokenRejectedTwiceIsAnAuthFailure) {
 }
 
 TEST_F(BaiduClientTest, V1BadKeysAtTheTokenEndpointAreAnAuthFailure) {
-  fake_.Enqueue(test::Json(401, R"({"error":"invalid_client","error_description":"unknown client id"})"));
+  fake_.Enqueue(
+      test::Json(401, R"({"error":"invalid_client","error_description":"unknown client id"})"));
   const auto events = V1(Request(false));
   EXPECT_EQ(fake_.sent.size(), 1u);
   EXPECT_EQ(FinalOf(events).code, RG_ERR_AUTH);
@@ -351,7 +355,8 @@ TEST_F(BaiduClientTest, V1BadKeysAtTheTokenEndpointAreAnAuthFailure) {
 }
 
 TEST_F(BaiduClientTest, V1TokenEndpointOutageIsRetryable) {
-  fake_.Enqueue(test::Json(503, R"({"error":"server_error","error_description":"Service temporarily unavailable"})"));
+  fake_.Enqueue(test::Json(
+      503, R"({"error":"server_error","error_description":"Service temporarily unavailable"})"));
   EXPECT_EQ(FinalOf(V1(Request(false))).code, RG_ERR_RETRYABLE);
 }
 
@@ -385,20 +390,23 @@ TEST_F(BaiduClientTest, V1RefusesTools) {
 
 TEST_F(BaiduClientTest, V1StreamEndsAtIsEndWithTheLastUsage) {
   fake_.Enqueue(test::Json(200, kToken));
-  fake_.Enqueue(test::Sse(DataFrames({V1Chunk(0, false, "从前", 1), V1Chunk(1, false, "有座", 2),
-                                      V1Chunk(2, true, "山。", 3, R"(,"finish_reason":"normal")")})));
+  fake_.Enqueue(
+      test::Sse(DataFrames({V1Chunk(0, false, "从前", 1), V1Chunk(1, false, "有座", 2),
+                            V1Chunk(2, true, "山。", 3, R"(,"finish_reason":"normal")")})));
   const auto events = V1(Request(true));
   EXPECT_EQ(TextOf(events), "从前有座山。");
   const auto usages = test::UsagesOf(events);
   ASSERT_EQ(usages.size(), 3u);
-  EXPECT_EQ(usages.back(), json({{"prompt_tokens", 11}, {"completion_tokens", 3}, {"total_tokens", 14}}));
+  EXPECT_EQ(usages.back(),
+            json({{"prompt_tokens", 11}, {"completion_tokens", 3}, {"total_tokens", 14}}));
   EXPECT_EQ(FinalOf(events).finish, RG_FINISH_STOP);
   EXPECT_EQ(FinalOf(events).code, RG_OK);
 }
 
 TEST_F(BaiduClientTest, V1StreamWithoutIsEndIsTruncated) {
   fake_.Enqueue(test::Json(200, kToken));
-  fake_.Enqueue(test::Sse(DataFrames({V1Chunk(0, false, "从前", 1), V1Chunk(1, false, "有座", 2)})));
+  fake_.Enqueue(
+      test::Sse(DataFrames({V1Chunk(0, false, "从前", 1), V1Chunk(1, false, "有座", 2)})));
   const auto events = V1(Request(true));
   EXPECT_EQ(FinalOf(events).code, RG_ERR_PROTOCOL);
   EXPECT_EQ(FinalOf(events).Json()["message"],
@@ -435,7 +443,8 @@ TEST_F(BaiduClientTest, V1ErrorCodesMapToCanonicalCodes) {
 
 TEST_F(BaiduClientTest, V1NeedClearHistoryBlocksTheInput) {
   fake_.Enqueue(test::Json(200, kToken));
-  fake_.Enqueue(test::Sse(DataFrames({R"({"id":"as-1","object":"chat.completion","created":1,"sentence_id":0,"is_end":true,"is_truncated":false,"result":"","need_clear_history":true,"ban_round":-1,"flag":3,"finish_reason":"normal","usage":{"prompt_tokens":11,"completion_tokens":0,"total_tokens":11}})"})));
+  fake_.Enqueue(test::Sse(DataFrames(
+      {R"({"id":"as-1","object":"chat.completion","created":1,"sentence_id":0,"is_end":true,"is_truncated":false,"result":"","need_clear_history":true,"ban_round":-1,"flag":3,"finish_reason":"normal","usage":{"prompt_tokens":11,"completion_tokens":0,"total_tokens":11}})"})));
   const auto events = V1(Request(true));
   EXPECT_EQ(TextOf(events), "");
   EXPECT_EQ(FinalOf(events).code, RG_ERR_PROVIDER_BLOCKED);
@@ -458,7 +467,8 @@ TEST_F(BaiduClientTest, V1FlagAfterPartialTextBlocksTheOutput) {
 TEST_F(BaiduClientTest, V1BufferedOutputBlockWithholdsTheFlaggedText) {
   fake_.Enqueue(test::Json(200, kToken));
   fake_.Enqueue(test::Json(
-      200, R"({"id":"as-1","object":"chat.completion","created":1,"is_truncated":false,"result":"从前","need_clear_history":false,"ban_round":-1,"flag":4,"finish_reason":"content_filter","usage":{"prompt_tokens":11,"completion_tokens":1,"total_tokens":12}})"));
+      200,
+      R"({"id":"as-1","object":"chat.completion","created":1,"is_truncated":false,"result":"从前","need_clear_history":false,"ban_round":-1,"flag":4,"finish_reason":"content_filter","usage":{"prompt_tokens":11,"completion_tokens":1,"total_tokens":12}})"));
   const auto events = V1(Request(false));
   EXPECT_EQ(TextOf(events), "");
   EXPECT_EQ(test::UsagesOf(events).size(), 1u);
@@ -467,8 +477,8 @@ TEST_F(BaiduClientTest, V1BufferedOutputBlockWithholdsTheFlaggedText) {
 
 TEST_F(BaiduClientTest, V1FlaggedChunkCarryingTextBlocksTheOutputWithoutShowingIt) {
   fake_.Enqueue(test::Json(200, kToken));
-  fake_.Enqueue(test::Sse(
-      DataFrames({V1Chunk(0, false, "从前", 1, R"(,"ban_round":-1,"flag":4)")})));
+  fake_.Enqueue(
+      test::Sse(DataFrames({V1Chunk(0, false, "从前", 1, R"(,"ban_round":-1,"flag":4)")})));
   const auto events = V1(Request(true));
   EXPECT_EQ(TextOf(events), "");
   EXPECT_EQ(FinalOf(events).Json()["blocked"], "output");

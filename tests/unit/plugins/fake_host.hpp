@@ -117,9 +117,8 @@ class FakeHost {
     };
     services_.is_cancelled = [](rg_call* call) { return call->fake->cancelled ? 1 : 0; };
     services_.http = [](rg_call* call, const rg_http_request* request,
-                        const rg_http_response_sink* sink, rg_error* error) {
-      return call->fake->Http(request, sink, error);
-    };
+                        const rg_http_response_sink* sink,
+                        rg_error* error) { return call->fake->Http(request, sink, error); };
     services_.error_set = [](rg_error* error, rg_code code, rg_str message) {
       if (error == nullptr) return;
       error->code = code;
@@ -196,8 +195,7 @@ class FakeHost {
  private:
   static FakeHost* Self(rg_host_context* context) { return reinterpret_cast<FakeHost*>(context); }
 
-  rg_code Http(const rg_http_request* request, const rg_http_response_sink* sink,
-               rg_error* error) {
+  rg_code Http(const rg_http_request* request, const rg_http_response_sink* sink, rg_error* error) {
     Sent record;
     record.method = std::string(sdk::FromRgStr(request->method));
     record.endpoint_id = std::string(sdk::FromRgStr(request->endpoint_id));
@@ -226,11 +224,10 @@ class FakeHost {
     size_t offset = 0;
     int chunks = 0;
     while (offset < canned.body.size()) {
-      const size_t size =
-          std::min(chunk_sizes[static_cast<size_t>(chunks) % chunk_sizes.size()],
-                   canned.body.size() - offset);
-      if (sink->on_body(sink->user, sdk::ToRgStr(std::string_view(canned.body).substr(offset, size))) !=
-          0) {
+      const size_t size = std::min(chunk_sizes[static_cast<size_t>(chunks) % chunk_sizes.size()],
+                                   canned.body.size() - offset);
+      if (sink->on_body(sink->user,
+                        sdk::ToRgStr(std::string_view(canned.body).substr(offset, size))) != 0) {
         return fail(RG_ERR_CANCELLED, "aborted by the plug-in");
       }
       offset += size;

@@ -48,9 +48,7 @@ inline void ExpectManifestMatchesCode(const std::string& plugin_id, const char* 
   EXPECT_EQ(manifest.vendor, vendor);
 
   const nlohmann::json description = nlohmann::json::parse(description_json);
-  auto set_of = [](const nlohmann::json& list) {
-    return list.get<std::set<std::string>>();
-  };
+  auto set_of = [](const nlohmann::json& list) { return list.get<std::set<std::string>>(); };
   std::set<std::string> models, endpoints;
   for (const auto& m : manifest.models) models.insert(m.id);
   for (const auto& e : manifest.endpoints) endpoints.insert(e.id);

@@ -35,7 +35,8 @@ json Request(bool stream, const std::string& model = "gpt-4o") {
 std::string Chunk(const std::string& delta, const std::string& finish = "null") {
   return R"({"id":"chatcmpl-X","object":"chat.completion.chunk","created":1,"model":"gpt-4o",)"
          R"("service_tier":"default","system_fingerprint":null,"choices":[{"index":0,"delta":)" +
-         delta + R"(,"logprobs":null,"finish_reason":)" + finish + R"(}],"usage":null,)"
+         delta + R"(,"logprobs":null,"finish_reason":)" + finish +
+         R"(}],"usage":null,)"
          R"("obfuscation":"ab"})";
 }
 const std::string kUsageChunk =
@@ -94,11 +95,10 @@ TEST(OpenAiMaxTokensTest, ReasoningFamiliesUseMaxCompletionTokens) {
 
 TEST_F(OpenAiClientTest, SendsChatCompletionWithAuthAndPassThrough) {
   sdk::Status status;
-  auto client = Client::Create(
-      fake_.host(),
-      {{"settings", {{"organization", "org-1"}, {"project", "proj-1"}}},
-       {"endpoints", kConfig["endpoints"]}},
-      &status);
+  auto client = Client::Create(fake_.host(),
+                               {{"settings", {{"organization", "org-1"}, {"project", "proj-1"}}},
+                                {"endpoints", kConfig["endpoints"]}},
+                               &status);
   ASSERT_TRUE(client);
   fake_.Enqueue(test::Json(200, kAnswer));
   json request = Request(false);
@@ -138,8 +138,7 @@ TEST_F(OpenAiClientTest, RenamesTheTokenLimitPerModelFamily) {
       Run(request);
       const json body = fake_.sent.back().Json();
       EXPECT_EQ(body[expected], 64) << model << " " << key;
-      EXPECT_EQ(body.count(expected == "max_tokens" ? "max_completion_tokens" : "max_tokens"),
-                0u)
+      EXPECT_EQ(body.count(expected == "max_tokens" ? "max_completion_tokens" : "max_tokens"), 0u)
           << model << " " << key;
     }
   }
@@ -221,10 +220,9 @@ TEST_F(OpenAiClientTest, InvalidPromptBlocksTheInput) {
 }
 
 TEST_F(OpenAiClientTest, ContentFilterAfterPartialTextBlocksTheOutput) {
-  fake_.Enqueue(test::Sse(DataFrames({Chunk(R"({"role":"assistant","content":""})"),
-                                      Chunk(R"({"content":"Part"})"),
-                                      Chunk("{}", R"("content_filter")"), kUsageChunk,
-                                      "[DONE]"})));
+  fake_.Enqueue(test::Sse(
+      DataFrames({Chunk(R"({"role":"assistant","content":""})"), Chunk(R"({"content":"Part"})"),
+                  Chunk("{}", R"("content_filter")"), kUsageChunk, "[DONE]"})));
   const auto events = Run(Request(true));
   EXPECT_EQ(TextOf(events), "Part");
   ASSERT_EQ(test::UsagesOf(events).size(), 1u);
@@ -246,10 +244,10 @@ TEST_F(OpenAiClientTest, ContentFilterInABufferedAnswerBlocksTheOutput) {
 }
 
 TEST_F(OpenAiClientTest, RefusalIsAnOutputBlock) {
-  fake_.Enqueue(test::Sse(DataFrames({Chunk(R"({"role":"assistant","content":null,"refusal":""})"),
-                                      Chunk(R"({"refusal":"I'm sorry, "})"),
-                                      Chunk(R"({"refusal":"I can't."})"),
-                                      Chunk("{}", R"("stop")"), "[DONE]"})));
+  fake_.Enqueue(test::Sse(
+      DataFrames({Chunk(R"({"role":"assistant","content":null,"refusal":""})"),
+                  Chunk(R"({"refusal":"I'm sorry, "})"), Chunk(R"({"refusal":"I can't."})"),
+                  Chunk("{}", R"("stop")"), "[DONE]"})));
   const auto events = Run(Request(true));
   EXPECT_EQ(TextOf(events), "");
   EXPECT_EQ(FinalOf(events).code, RG_ERR_PROVIDER_BLOCKED);
@@ -322,8 +320,8 @@ TEST_F(OpenAiClientTest, MissingCredentialNamesTheVariableAndSendsNothing) {
 TEST_F(OpenAiClientTest, ConfiguredSecretNameIsUsed) {
   sdk::Status status;
   auto client = Client::Create(
-      fake_.host(), {{"settings", {{"api_key_secret", "MY_KEY"}}}, {"endpoints", kConfig["endpoints"]}},
-      &status);
+      fake_.host(),
+      {{"settings", {{"api_key_secret", "MY_KEY"}}}, {"endpoints", kConfig["endpoints"]}}, &status);
   ASSERT_TRUE(client);
   const auto events = fake_.Complete(*client, Request(false), "global");
   EXPECT_EQ(FinalOf(events).Json()["message"],
@@ -336,7 +334,8 @@ TEST_F(OpenAiClientTest, ConfiguredSecretNameIsUsed) {
 }
 
 TEST_F(OpenAiClientTest, TruncatedStreamIsAnErrorNotAnAnswer) {
-  fake_.Enqueue(test::Sse(DataFrames({Chunk(R"({"content":"Hel"})"), Chunk(R"({"content":"lo"})")})));
+  fake_.Enqueue(
+      test::Sse(DataFrames({Chunk(R"({"content":"Hel"})"), Chunk(R"({"content":"lo"})")})));
   const auto events = Run(Request(true));
   EXPECT_EQ(TextOf(events), "Hello");
   EXPECT_EQ(FinalOf(events).code, RG_ERR_PROTOCOL);
@@ -364,8 +363,8 @@ TEST_F(OpenAiClientTest, FinishReasonWithoutDoneIsStillTruncated) {
 }
 
 TEST_F(OpenAiClientTest, MalformedChunkIsAProtocolError) {
-  fake_.Enqueue(test::Sse(DataFrames({Chunk(R"({"content":"Hi"})"), R"({"id":"chatcmpl-X","choices":[{)",
-                                      "[DONE]"})));
+  fake_.Enqueue(test::Sse(
+      DataFrames({Chunk(R"({"content":"Hi"})"), R"({"id":"chatcmpl-X","choices":[{)", "[DONE]"})));
   const auto events = Run(Request(true));
   EXPECT_EQ(TextOf(events), "Hi");
   EXPECT_EQ(FinalOf(events).code, RG_ERR_PROTOCOL);
@@ -422,14 +421,16 @@ TEST_F(OpenAiClientTest, TransportFailureKeepsTheHostCode) {
 
 TEST_F(OpenAiClientTest, ToolCallFragmentsBecomeToolCallDeltas) {
   fake_.Enqueue(test::Sse(DataFrames(
-      {Chunk(R"({"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]})"),
+      {Chunk(
+           R"({"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]})"),
        Chunk(R"({"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":"}}]})"),
        Chunk(R"({"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\"}"}}]})"),
        Chunk("{}", R"("tool_calls")"), kUsageChunk, "[DONE]"})));
   const auto events = Run(Request(true));
   const auto deltas = test::ToolDeltasOf(events);
   ASSERT_EQ(deltas.size(), 3u);
-  EXPECT_EQ(deltas[0], json({{"index", 0}, {"id", "call_1"}, {"name", "get_weather"}, {"arguments", ""}}));
+  EXPECT_EQ(deltas[0],
+            json({{"index", 0}, {"id", "call_1"}, {"name", "get_weather"}, {"arguments", ""}}));
   EXPECT_EQ(deltas[1], json({{"index", 0}, {"arguments", "{\"city\":"}}));
   EXPECT_EQ(deltas[2], json({{"index", 0}, {"arguments", "\"Paris\"}"}}));
   EXPECT_EQ(FinalOf(events).finish, RG_FINISH_TOOL_CALLS);
@@ -442,7 +443,8 @@ TEST_F(OpenAiClientTest, BufferedToolCallsBecomeOneDeltaEach) {
   const auto events = Run(Request(false));
   const auto deltas = test::ToolDeltasOf(events);
   ASSERT_EQ(deltas.size(), 2u);
-  EXPECT_EQ(deltas[1], json({{"index", 1}, {"id", "call_2"}, {"name", "b"}, {"arguments", "{\"x\":1}"}}));
+  EXPECT_EQ(deltas[1],
+            json({{"index", 1}, {"id", "call_2"}, {"name", "b"}, {"arguments", "{\"x\":1}"}}));
   EXPECT_EQ(FinalOf(events).finish, RG_FINISH_TOOL_CALLS);
 }
 

@@ -33,9 +33,8 @@ json Config(json settings, const std::string& beijing_protocol = "") {
 
 json Request(bool stream) {
   return {{"model", "qwen-plus"},
-          {"messages",
-           json::array({{{"role", "system"}, {"content", "be brief"}},
-                        {{"role", "user"}, {"content", "你是谁？"}}})},
+          {"messages", json::array({{{"role", "system"}, {"content", "be brief"}},
+                                    {{"role", "user"}, {"content", "你是谁？"}}})},
           {"stream", stream}};
 }
 
@@ -62,9 +61,8 @@ const sdk::Headers kRequestId = {{"x-request-id", "e30f5ae7-3063-93c4-90fe-beb5f
 std::string NativeEvent(int id, const std::string& content, const std::string& finish,
                         int output_tokens, const std::string& event = "result", int status = 200) {
   return "id:" + std::to_string(id) + "\nevent:" + event + "\n:HTTP_STATUS/" +
-         std::to_string(status) +
-         "\ndata:{\"output\":{\"choices\":[{\"message\":{\"content\":\"" + content +
-         "\",\"role\":\"assistant\"},\"finish_reason\":\"" + finish +
+         std::to_string(status) + "\ndata:{\"output\":{\"choices\":[{\"message\":{\"content\":\"" +
+         content + "\",\"role\":\"assistant\"},\"finish_reason\":\"" + finish +
          "\"}]},\"usage\":{\"total_tokens\":" + std::to_string(22 + output_tokens) +
          ",\"output_tokens\":" + std::to_string(output_tokens) +
          ",\"input_tokens\":22},\"request_id\":\"902fee3b-f7f0-9a8c-96a1-6b4ea25af114\"}\n\n";
@@ -88,7 +86,8 @@ class QwenClientTest : public ::testing::Test {
 
   std::unique_ptr<sdk::Instance> Make(json settings, const std::string& beijing_protocol = "") {
     sdk::Status status;
-    auto client = Client::Create(fake_.host(), Config(std::move(settings), beijing_protocol), &status);
+    auto client =
+        Client::Create(fake_.host(), Config(std::move(settings), beijing_protocol), &status);
     EXPECT_TRUE(client) << status.message;
     return client;
   }
@@ -116,7 +115,8 @@ TEST_F(QwenClientTest, ProtocolComesFromTheSettingUnlessTheEndpointPinsIt) {
   auto* client = dynamic_cast<Client*>(compatible.get());
   EXPECT_EQ(client->ProtocolFor("cn-beijing"), Protocol::kNative);
   EXPECT_EQ(client->ProtocolFor("ap-singapore"), Protocol::kCompatible);
-  auto native = Client::Create(fake_.host(), Config({{"protocol", "native"}}, "compatible"), &status);
+  auto native =
+      Client::Create(fake_.host(), Config({{"protocol", "native"}}, "compatible"), &status);
   client = dynamic_cast<Client*>(native.get());
   EXPECT_EQ(client->ProtocolFor("cn-beijing"), Protocol::kCompatible);
   EXPECT_EQ(client->ProtocolFor("us-virginia"), Protocol::kNative);
@@ -171,10 +171,10 @@ TEST_F(QwenClientTest, CompatSendsOpenAiShapeToTheCompatiblePath) {
 }
 
 TEST_F(QwenClientTest, CompatStreamUsesTheFinalUsageChunk) {
-  fake_.Enqueue(test::Sse(DataFrames({CompatChunk("", "null", R"("assistant")"),
-                                      CompatChunk("我是"), CompatChunk("通义千问。"),
-                                      CompatChunk("", R"("stop")"), kCompatUsage, "[DONE]"}),
-                          kRequestId));
+  fake_.Enqueue(test::Sse(
+      DataFrames({CompatChunk("", "null", R"("assistant")"), CompatChunk("我是"),
+                  CompatChunk("通义千问。"), CompatChunk("", R"("stop")"), kCompatUsage, "[DONE]"}),
+      kRequestId));
   const auto events = Compat(Request(true));
   EXPECT_EQ(TextOf(events), "我是通义千问。");
   const auto usages = test::UsagesOf(events);
@@ -275,24 +275,25 @@ TEST_F(QwenClientTest, NativeRequestPutsMessagesUnderInputAndTheRestUnderParamet
   request["max_tokens"] = 64;
   request["temperature"] = 0.5;
   request["stream_options"] = {{"include_usage", true}};
-  request["messages"][1]["content"] = json::array({{{"type", "text"}, {"text", "你是"}},
-                                                   {{"type", "text"}, {"text", "谁？"}}});
+  request["messages"][1]["content"] =
+      json::array({{{"type", "text"}, {"text", "你是"}}, {{"type", "text"}, {"text", "谁？"}}});
   auto events = Native(request);
   const test::Sent& sent = fake_.sent.at(0);
   EXPECT_EQ(sent.path, "/api/v1/services/aigc/text-generation/generation");
   EXPECT_EQ(sent.Header("X-DashScope-SSE"), "enable");
   EXPECT_EQ(sent.Header("Accept"), "text/event-stream");
-  EXPECT_EQ(sent.Json(),
-            json({{"model", "qwen-plus"},
-                  {"input", {{"messages", Request(true)["messages"]}}},
-                  {"parameters",
-                   {{"result_format", "message"},
-                    {"incremental_output", true},
-                    {"max_tokens", 64},
-                    {"temperature", 0.5}}}}));
+  EXPECT_EQ(sent.Json(), json({{"model", "qwen-plus"},
+                               {"input", {{"messages", Request(true)["messages"]}}},
+                               {"parameters",
+                                {{"result_format", "message"},
+                                 {"incremental_output", true},
+                                 {"max_tokens", 64},
+                                 {"temperature", 0.5}}}}));
   EXPECT_EQ(FinalOf(events).code, RG_OK);
 
-  fake_.Enqueue(test::Json(200, R"({"output":{"choices":[{"finish_reason":"stop","message":{"role":"assistant","content":"x"}}]},"usage":{"input_tokens":1,"output_tokens":1,"total_tokens":2},"request_id":"r"})"));
+  fake_.Enqueue(test::Json(
+      200,
+      R"({"output":{"choices":[{"finish_reason":"stop","message":{"role":"assistant","content":"x"}}]},"usage":{"input_tokens":1,"output_tokens":1,"total_tokens":2},"request_id":"r"})"));
   Native(Request(false));
   EXPECT_EQ(fake_.sent.at(1).Header("X-DashScope-SSE"), "");
   EXPECT_FALSE(fake_.sent.at(1).Json()["parameters"].contains("incremental_output"));
@@ -314,9 +315,9 @@ TEST_F(QwenClientTest, NativeIncrementalStreamTakesTheLastCumulativeUsage) {
 }
 
 TEST_F(QwenClientTest, NativeNonIncrementalStreamEmitsOnlyTheNewSuffix) {
-  fake_.Enqueue(NativeSse(NativeEvent(1, "我是", "null", 2) + NativeEvent(2, "我是通义", "null", 4) +
-                          NativeEvent(3, "我是通义千问。", "null", 7) +
-                          NativeEvent(4, "我是通义千问。", "stop", 7)));
+  fake_.Enqueue(NativeSse(
+      NativeEvent(1, "我是", "null", 2) + NativeEvent(2, "我是通义", "null", 4) +
+      NativeEvent(3, "我是通义千问。", "null", 7) + NativeEvent(4, "我是通义千问。", "stop", 7)));
   const auto events = Native(Request(true), /*incremental=*/false);
   EXPECT_EQ(fake_.sent.at(0).Json()["parameters"]["incremental_output"], false);
   std::vector<std::string> deltas;
@@ -375,8 +376,8 @@ TEST_F(QwenClientTest, NativeErrorEventMidStreamBlocksTheOutput) {
 }
 
 TEST_F(QwenClientTest, NativeInputBlockAsAnErrorEventWithHttp200) {
-  fake_.Enqueue(NativeSse(
-      NativeError(1, "DataInspectionFailed", "Input data may contain inappropriate content.", 400)));
+  fake_.Enqueue(NativeSse(NativeError(1, "DataInspectionFailed",
+                                      "Input data may contain inappropriate content.", 400)));
   const auto events = Native(Request(true));
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(FinalOf(events).Json()["blocked"], "input");
@@ -403,8 +404,8 @@ TEST_F(QwenClientTest, NativeInputBlockAsHttp400) {
 }
 
 TEST_F(QwenClientTest, NativeAnErrorStreamWithANon200HeadIsRead) {
-  Canned canned = NativeSse(NativeError(1, "Throttling.RateQuota",
-                                        "Requests rate limit exceeded, please try again later.", 429));
+  Canned canned = NativeSse(NativeError(
+      1, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.", 429));
   canned.status = 429;
   canned.headers.emplace_back("Retry-After", "1");
   fake_.Enqueue(canned);
@@ -425,7 +426,8 @@ TEST_F(QwenClientTest, NativeErrorsMapToCanonicalCodes) {
       {400, "Arrearage", RG_ERR_UNAVAILABLE},
   };
   for (const auto& [status, code, expected] : cases) {
-    fake_.Enqueue(test::Json(status, R"({"code":")" + code + R"(","message":"m","request_id":"r"})"));
+    fake_.Enqueue(
+        test::Json(status, R"({"code":")" + code + R"(","message":"m","request_id":"r"})"));
     EXPECT_EQ(FinalOf(Native(Request(false))).code, expected) << code;
   }
 }
@@ -462,12 +464,22 @@ TEST_F(QwenClientTest, NativeMalformedEventIsAProtocolError) {
 
 TEST_F(QwenClientTest, NativeToolCallsAreDeltas) {
   fake_.Enqueue(NativeSse(
-      "id:1\nevent:result\n:HTTP_STATUS/200\ndata:{\"output\":{\"choices\":[{\"message\":{\"content\":\"\",\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\"\"}}]},\"finish_reason\":\"null\"}]},\"usage\":{\"input_tokens\":5,\"output_tokens\":3,\"total_tokens\":8}}\n\n"
-      "id:2\nevent:result\n:HTTP_STATUS/200\ndata:{\"output\":{\"choices\":[{\"message\":{\"content\":\"\",\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"id\":\"\",\"type\":\"function\",\"function\":{\"arguments\":\":\\\"Paris\\\"}\"}}]},\"finish_reason\":\"tool_calls\"}]},\"usage\":{\"input_tokens\":5,\"output_tokens\":6,\"total_tokens\":11}}\n\n"));
+      "id:1\nevent:result\n:HTTP_STATUS/"
+      "200\ndata:{\"output\":{\"choices\":[{\"message\":{\"content\":\"\",\"role\":\"assistant\","
+      "\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":"
+      "\"get_weather\",\"arguments\":\"{\\\"city\\\"\"}}]},\"finish_reason\":\"null\"}]},\"usage\":"
+      "{\"input_tokens\":5,\"output_tokens\":3,\"total_tokens\":8}}\n\n"
+      "id:2\nevent:result\n:HTTP_STATUS/"
+      "200\ndata:{\"output\":{\"choices\":[{\"message\":{\"content\":\"\",\"role\":\"assistant\","
+      "\"tool_calls\":[{\"index\":0,\"id\":\"\",\"type\":\"function\",\"function\":{\"arguments\":"
+      "\":\\\"Paris\\\"}\"}}]},\"finish_reason\":\"tool_calls\"}]},\"usage\":{\"input_tokens\":5,"
+      "\"output_tokens\":6,\"total_tokens\":11}}\n\n"));
   const auto events = Native(Request(true));
   const auto deltas = test::ToolDeltasOf(events);
   ASSERT_EQ(deltas.size(), 2u);
-  EXPECT_EQ(deltas[0], json({{"index", 0}, {"id", "call_1"}, {"name", "get_weather"}, {"arguments", "{\"city\""}}));
+  EXPECT_EQ(
+      deltas[0],
+      json({{"index", 0}, {"id", "call_1"}, {"name", "get_weather"}, {"arguments", "{\"city\""}}));
   EXPECT_EQ(deltas[1], json({{"index", 0}, {"arguments", ":\"Paris\"}"}}));
   EXPECT_EQ(FinalOf(events).finish, RG_FINISH_TOOL_CALLS);
 }
@@ -479,8 +491,8 @@ TEST_F(QwenClientTest, NativeCancellationStopsTheStream) {
 }
 
 TEST_F(QwenClientTest, CompatSinkStopIsCancelled) {
-  fake_.Enqueue(test::Sse(DataFrames({CompatChunk("a"), CompatChunk("b"), CompatChunk("", R"("stop")"),
-                                      "[DONE]"})));
+  fake_.Enqueue(test::Sse(
+      DataFrames({CompatChunk("a"), CompatChunk("b"), CompatChunk("", R"("stop")"), "[DONE]"})));
   const auto events = Compat(Request(true), /*stop_after_texts=*/1);
   EXPECT_EQ(TextOf(events), "a");
   EXPECT_EQ(FinalOf(events).code, RG_ERR_CANCELLED);

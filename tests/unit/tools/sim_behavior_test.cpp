@@ -46,10 +46,11 @@ TEST(SimBehavior, ArgumentsAndTheirDefaults) {
 }
 
 TEST(SimBehavior, RefusesUnknownNamesAndBadArguments) {
-  EXPECT_EQ(Refusal("explode"),
-            "RG-S010 header X-Sim-Behavior: unknown simulator behavior 'explode' (known: normal, "
-            "input-block, output-block, rate-limit, server-error, unavailable, auth-failure, "
-            "slow-first-byte, stall, truncate, malformed-chunk, flaky, refusal, expire-token, reverse)");
+  EXPECT_EQ(
+      Refusal("explode"),
+      "RG-S010 header X-Sim-Behavior: unknown simulator behavior 'explode' (known: normal, "
+      "input-block, output-block, rate-limit, server-error, unavailable, auth-failure, "
+      "slow-first-byte, stall, truncate, malformed-chunk, flaky, refusal, expire-token, reverse)");
   EXPECT_EQ(Refusal("stall:-5"),
             "RG-S011 header X-Sim-Behavior: behavior 'stall' takes milliseconds (a number such as "
             "500), got '-5'");

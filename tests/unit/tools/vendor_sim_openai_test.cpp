@@ -309,10 +309,11 @@ TEST(VendorSimOpenAi, BehaviorHeaderAppliesWhenThePromptHasNoMarker) {
 TEST(VendorSimOpenAi, UnknownBehaviorIsRefusedWithTheKnownList) {
   const HttpReply reply = Chat("hi [[sim:explode]]");
   EXPECT_EQ(reply.status, 400);
-  EXPECT_EQ(reply.Json()["error"]["message"],
-            "marker [[sim:explode]]: unknown simulator behavior 'explode' (known: normal, "
-            "input-block, output-block, rate-limit, server-error, unavailable, auth-failure, "
-            "slow-first-byte, stall, truncate, malformed-chunk, flaky, refusal, expire-token, reverse)");
+  EXPECT_EQ(
+      reply.Json()["error"]["message"],
+      "marker [[sim:explode]]: unknown simulator behavior 'explode' (known: normal, "
+      "input-block, output-block, rate-limit, server-error, unavailable, auth-failure, "
+      "slow-first-byte, stall, truncate, malformed-chunk, flaky, refusal, expire-token, reverse)");
   EXPECT_EQ(reply.Json()["error"]["code"], "sim_bad_behavior");
 }
 

@@ -10,9 +10,9 @@ namespace rg::compliance {
 enum class Severity { kError, kWarning };
 
 struct Diagnostic {
-  std::string file;        ///< path as given by the user
-  int line = 0;            ///< 1-based; 0 when the problem is the whole file
-  int column = 0;          ///< 1-based; 0 when unknown
+  std::string file;  ///< path as given by the user
+  int line = 0;      ///< 1-based; 0 when the problem is the whole file
+  int column = 0;    ///< 1-based; 0 when unknown
   Severity severity = Severity::kError;
   std::string id;          ///< stable catalogue id, e.g. "RG-M001" (docs/errors.md)
   std::string message;     ///< lower-case start, no trailing period

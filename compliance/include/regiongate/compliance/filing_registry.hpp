@@ -26,9 +26,9 @@ struct RegistryEntry {
   std::string status;               ///< verified | pending | revoked
   std::optional<Date> verified_on;  ///< required when status is verified
   std::string verified_by;
-  std::string source;               ///< where it was checked, e.g. https://beian.cac.gov.cn
+  std::string source;  ///< where it was checked, e.g. https://beian.cac.gov.cn
   std::string note;
-  std::string file;                 ///< registry file it came from
+  std::string file;  ///< registry file it came from
   int line = 0;
   int column = 0;
 

@@ -19,10 +19,10 @@ namespace rg::compliance {
 
 /// A network endpoint the plug-in may call. All egress goes to declared endpoints only.
 struct EndpointDecl {
-  std::string id;               ///< e.g. "cn-beijing"
-  std::string kind;             ///< "inference" (default) or "auth" (token endpoints)
-  std::string base_url;         ///< declared URL; overrides never change the attributes below
-  std::string data_region;      ///< where data is processed and stored: CN, HK, SG, US, EU, JP, GLOBAL
+  std::string id;           ///< e.g. "cn-beijing"
+  std::string kind;         ///< "inference" (default) or "auth" (token endpoints)
+  std::string base_url;     ///< declared URL; overrides never change the attributes below
+  std::string data_region;  ///< where data is processed and stored: CN, HK, SG, US, EU, JP, GLOBAL
   std::string inference_scope;  ///< where inference runs: cn-mainland, cn-elastic, intl-ex-cn,
                                 ///< us, eu, hk, jp, sg, global
   std::string protocol;         ///< plug-in specific, e.g. "compatible" / "native", "v2" / "v1"
@@ -31,8 +31,9 @@ struct EndpointDecl {
 };
 
 struct ModelDecl {
-  std::string id;                      ///< vendor model id, e.g. "qwen-plus"
-  std::vector<std::string> endpoints;  ///< endpoint ids serving it; empty = every inference endpoint
+  std::string id;  ///< vendor model id, e.g. "qwen-plus"
+  /// Endpoint ids serving it; empty = every inference endpoint.
+  std::vector<std::string> endpoints;
   int line = 0;
   int column = 0;
 };
@@ -51,7 +52,7 @@ struct FilingClaim {
 /// One row of the settings table: validated by the host, printed by `plugins describe`.
 struct SettingDecl {
   std::string key;
-  std::string type;  ///< "string", "integer", "number", "boolean"
+  std::string type;              ///< "string", "integer", "number", "boolean"
   nlohmann::json default_value;  ///< null when there is no default
   bool required = false;
   bool secret = false;  ///< the value names a secret (env var / file), never the secret itself
@@ -71,8 +72,8 @@ struct PluginManifest {
   std::string version;                  ///< semver
   std::string vendor;
   std::string description;
-  std::string library;                  ///< file name as written in the manifest
-  std::string sha256;                   ///< lower-case hex of the library file
+  std::string library;  ///< file name as written in the manifest
+  std::string sha256;   ///< lower-case hex of the library file
   AbiRange abi;
   std::vector<ModelDecl> models;
   std::vector<EndpointDecl> endpoints;
@@ -103,7 +104,7 @@ Diagnostics ParsePluginManifest(std::string_view yaml, const std::string& file,
                                 const std::filesystem::path& manifest_path = {});
 
 /// Closed vocabularies shared by plug-in and region manifests (and their JSON Schemas).
-const std::vector<std::string>& KnownDataRegions();     ///< CN, HK, SG, US, EU, JP, GLOBAL
+const std::vector<std::string>& KnownDataRegions();      ///< CN, HK, SG, US, EU, JP, GLOBAL
 const std::vector<std::string>& KnownInferenceScopes();  ///< cn-mainland, cn-elastic, ...
 const std::vector<std::string>& KnownCapabilities();     ///< streaming, usage, tools, ...
 

@@ -33,11 +33,11 @@ std::string CanonicalLocale(std::string_view locale);
 
 /// What a rule checks. See docs/manifests.md, "Rules".
 enum class RuleKind {
-  kDeny,                 ///< deny the plug-ins/models/endpoints in `match`
-  kAllowOnly,            ///< deny everything not in `match`
-  kRequireFiling,        ///< each model needs a filing of `filing_kinds`, corroborated by the registry
-  kResidency,            ///< endpoint data region / inference scope in the allowed sets or a transfer basis
-  kPinBinary,            ///< the plug-in's library sha256 must be one of `sha256`
+  kDeny,           ///< deny the plug-ins/models/endpoints in `match`
+  kAllowOnly,      ///< deny everything not in `match`
+  kRequireFiling,  ///< each model needs a filing of `filing_kinds`, corroborated by the registry
+  kResidency,  ///< endpoint data region / inference scope in the allowed sets or a transfer basis
+  kPinBinary,  ///< the plug-in's library sha256 must be one of `sha256`
   kRequireCapabilities,  ///< plug-in capabilities and runtime policy sections must be configured
 };
 std::string_view ToString(RuleKind kind);
@@ -76,33 +76,33 @@ struct Selector {
 /// A data transfer to a region outside `data_regions` that a residency rule accepts when the
 /// deployer has the legal basis in place.
 struct Transfer {
-  std::string to;        ///< data region: CN, HK, SG, US, EU, JP, GLOBAL
-  std::string basis;     ///< e.g. "EU-US Data Privacy Framework (adequacy decision 2023/1795)"
-  bool in_place = false; ///< the deployer has the basis in place (contract signed, TIA done...)
+  std::string to;         ///< data region: CN, HK, SG, US, EU, JP, GLOBAL
+  std::string basis;      ///< e.g. "EU-US Data Privacy Framework (adequacy decision 2023/1795)"
+  bool in_place = false;  ///< the deployer has the basis in place (contract signed, TIA done...)
   int line = 0;
   int column = 0;
 };
 
 struct Rule {
-  std::string id;           ///< unique across all region manifests; decisions and errors name it
+  std::string id;  ///< unique across all region manifests; decisions and errors name it
   RuleKind kind = RuleKind::kDeny;
-  std::string summary;      ///< one line, what the rule requires; used in reasons
-  std::string citation;     ///< legal source, e.g. "GenAI Interim Measures Art. 17 [S2]"
-  std::string url;          ///< optional link to the source
-  Date effective{};         ///< in force from this date (inclusive)
+  std::string summary;        ///< one line, what the rule requires; used in reasons
+  std::string citation;       ///< legal source, e.g. "GenAI Interim Measures Art. 17 [S2]"
+  std::string url;            ///< optional link to the source
+  Date effective{};           ///< in force from this date (inclusive)
   std::optional<Date> until;  ///< no longer in force from this date (exclusive)
   Confidence confidence = Confidence::kSecondary;
   Enforcement enforcement = Enforcement::kEnforce;
   std::vector<Selector> applies_to;  ///< which plug-ins the rule concerns; empty = all
 
-  std::vector<Selector> match;               ///< deny, allow_only
-  std::vector<std::string> filing_kinds;     ///< require_filing: any of these kinds
-  std::vector<std::string> data_regions;     ///< residency: allowed data regions (empty = any)
-  std::vector<std::string> inference_scopes; ///< residency: allowed inference scopes (empty = any)
-  std::vector<Transfer> transfers;           ///< residency: other data regions with a basis
-  std::string plugin;                        ///< pin_binary
+  std::vector<Selector> match;                ///< deny, allow_only
+  std::vector<std::string> filing_kinds;      ///< require_filing: any of these kinds
+  std::vector<std::string> data_regions;      ///< residency: allowed data regions (empty = any)
+  std::vector<std::string> inference_scopes;  ///< residency: allowed inference scopes (empty = any)
+  std::vector<Transfer> transfers;            ///< residency: other data regions with a basis
+  std::string plugin;                         ///< pin_binary
   SourcePos plugin_pos;
-  std::vector<std::string> sha256;           ///< pin_binary: approved library hashes
+  std::vector<std::string> sha256;               ///< pin_binary: approved library hashes
   std::vector<std::string> plugin_capabilities;  ///< require_capabilities
   /// require_capabilities: content_policy, labels, implicit_labels, pii, audit
   std::vector<std::string> runtime;
@@ -119,10 +119,10 @@ struct Rule {
 /// What the content filter applies (content_filter.hpp; docs/content-filter.md).
 struct ContentPolicy {
   bool present = false;
-  std::vector<std::string> lexicons;  ///< paths relative to the manifest's directory
-  std::vector<SourcePos> lexicon_pos; ///< parallel to lexicons
-  std::string input_action;           ///< refuse | mask | flag: the most a match does to a prompt
-  std::string output_action;          ///< block | mask | flag: the most a match does to an answer
+  std::vector<std::string> lexicons;   ///< paths relative to the manifest's directory
+  std::vector<SourcePos> lexicon_pos;  ///< parallel to lexicons
+  std::string input_action;            ///< refuse | mask | flag: the most a match does to a prompt
+  std::string output_action;           ///< block | mask | flag: the most a match does to an answer
   std::map<std::string, std::string> refusal_message;  ///< locale -> text shown on refusal
   /// Longest run of separators allowed between two characters of a term (0-32); unset: the
   /// filter's default (kDefaultMaxSeparatorRun).
@@ -171,12 +171,12 @@ struct RegionManifest {
   std::string revision;        ///< sha256 (hex) of the file's bytes
   std::string region;          ///< region id, e.g. "cn-mainland"
   SourcePos region_pos;
-  std::string name;            ///< e.g. "Mainland China"
-  std::string jurisdiction;    ///< ISO 3166-1 alpha-2 (or "EU"), informative
+  std::string name;                  ///< e.g. "Mainland China"
+  std::string jurisdiction;          ///< ISO 3166-1 alpha-2 (or "EU"), informative
   std::vector<std::string> locales;  ///< canonical tags this region serves
   std::vector<int> locale_lines;     ///< positions of `locales` items, for diagnostics
   std::vector<int> locale_columns;
-  std::optional<Date> reviewed;      ///< when the rules were last checked against sources
+  std::optional<Date> reviewed;  ///< when the rules were last checked against sources
   std::vector<PriorityEntry> priority;
   std::vector<Rule> rules;
   ContentPolicy content_policy;

@@ -48,11 +48,11 @@ class ComplianceStore {
 
   StoreOptions options_;
   mutable std::mutex mutex_;
-  std::shared_ptr<const PolicySet> policy_;     // guarded by mutex_
-  std::vector<PluginManifest> plugins_;         // guarded by mutex_
-  uint64_t plugins_version_ = 0;                // guarded by mutex_
-  mutable std::shared_ptr<const Gate> gate_;    // guarded by mutex_
-  uint64_t generation_ = 0;                     // guarded by mutex_
+  std::shared_ptr<const PolicySet> policy_;   // guarded by mutex_
+  std::vector<PluginManifest> plugins_;       // guarded by mutex_
+  uint64_t plugins_version_ = 0;              // guarded by mutex_
+  mutable std::shared_ptr<const Gate> gate_;  // guarded by mutex_
+  uint64_t generation_ = 0;                   // guarded by mutex_
 };
 
 }  // namespace rg::compliance

@@ -110,9 +110,9 @@ struct CompletionResult {
   nlohmann::json final_data;  ///< FINAL event data (message, blocked, retry_after_ms, ...)
   rg_finish_reason finish = RG_FINISH_NONE;
   rg_code code = RG_ERR_INTERNAL;
-  std::string message;        ///< human-readable failure, empty on success
+  std::string message;  ///< human-readable failure, empty on success
   int attempts = 0;
-  int final_events = 0;       ///< FINAL events seen in the last attempt (must be 1)
+  int final_events = 0;  ///< FINAL events seen in the last attempt (must be 1)
   std::chrono::microseconds latency{0};
   std::chrono::microseconds time_to_first_token{-1};  ///< -1 when no text arrived
 

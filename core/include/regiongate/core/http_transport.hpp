@@ -41,7 +41,7 @@ struct HttpRequest {
   std::string url;
   HttpHeaders headers;
   std::string body;
-  EgressTarget target;                    ///< for the egress hook and logs
+  EgressTarget target;                         ///< for the egress hook and logs
   std::chrono::milliseconds total_timeout{0};  ///< 0 = transport default
   std::chrono::milliseconds idle_timeout{0};   ///< 0 = transport default
 };
@@ -75,8 +75,8 @@ class HttpTransport {
     /// Max silence once the connection is ready: before the first response byte and
     /// between body bytes (ms resolution); 0 = no limit.
     std::chrono::milliseconds idle_timeout{60'000};
-    bool verify_tls = true;       ///< never turned off for real vendors
-    std::string ca_file;          ///< empty = system store
+    bool verify_tls = true;            ///< never turned off for real vendors
+    std::string ca_file;               ///< empty = system store
     size_t max_idle_connections = 16;  ///< kept open between requests, across all hosts
   };
 

@@ -27,7 +27,7 @@ namespace rg::core {
 struct RuntimeOptions {
   HostOptions host;
   std::vector<std::filesystem::path> plugin_dirs;
-  std::filesystem::path config_dir;  ///< holds regions/ and registry/
+  std::filesystem::path config_dir;       ///< holds regions/ and registry/
   std::optional<compliance::Date> as_of;  ///< unset: today (UTC)
   /// Audit trails go to <audit_dir>/<region>/. Empty: no trail, and a region that requires
   /// one refuses every request (fail closed).
@@ -45,12 +45,12 @@ struct GatedCompletion {
   compliance::Decision decision;  ///< the allowed decision that was used
   /// completed | blocked_input | blocked_output | failed | cancelled
   std::string outcome;
-  std::string blocked_by;         ///< for blocked_*: "regiongate" (filter, PII) or "provider"
+  std::string blocked_by;          ///< for blocked_*: "regiongate" (filter, PII) or "provider"
   std::vector<std::string> rules;  ///< rules that fired: gate rules, content categories, PII
   /// What the caller received: text is the delivered answer (labels, restored PII, cut at
   /// an output block), code/finish say how it ended.
   CompletionResult result;
-  compliance::LabelOutput labels;  ///< explicit label text and implicit metadata
+  compliance::LabelOutput labels;    ///< explicit label text and implicit metadata
   std::filesystem::path audit_file;  ///< the trail the record went to ("" when none)
 };
 

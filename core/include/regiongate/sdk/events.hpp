@@ -68,10 +68,9 @@ class EventWriter {
   rg_code Fail(rg_code code, std::string_view message, nlohmann::json details = nullptr) {
     if (!details.is_object()) details = nlohmann::json::object();
     details["message"] = std::string(message);
-    const rg_finish_reason finish =
-        code == RG_ERR_CANCELLED ? RG_FINISH_CANCELLED
-        : code == RG_ERR_PROVIDER_BLOCKED ? RG_FINISH_CONTENT_FILTER
-                                           : RG_FINISH_ERROR;
+    const rg_finish_reason finish = code == RG_ERR_CANCELLED          ? RG_FINISH_CANCELLED
+                                    : code == RG_ERR_PROVIDER_BLOCKED ? RG_FINISH_CONTENT_FILTER
+                                                                      : RG_FINISH_ERROR;
     return Final(finish, code, details);
   }
 

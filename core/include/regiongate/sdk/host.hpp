@@ -74,16 +74,16 @@ class Host {
   Status Secret(std::string_view name, std::string* value) const {
     size_t length = 0;
     char small[256];
-    rg_code code = services_->secret_get(services_->context, ToRgStr(name), small, sizeof small,
-                                         &length);
+    rg_code code =
+        services_->secret_get(services_->context, ToRgStr(name), small, sizeof small, &length);
     if (code == RG_OK && length <= sizeof small) {
       value->assign(small, length);
       return {};
     }
     if (code == RG_OK || code == RG_ERR_INVALID_REQUEST) {  // buffer too small: ask again
       value->resize(length);
-      code = services_->secret_get(services_->context, ToRgStr(name), value->data(),
-                                   value->size(), &length);
+      code = services_->secret_get(services_->context, ToRgStr(name), value->data(), value->size(),
+                                   &length);
       if (code == RG_OK) {
         value->resize(length);
         return {};
@@ -148,7 +148,7 @@ class Host {
     const rg_code code = services_->http(call, &req, &sink, &error);
     if (code == RG_OK) return {};
     return {code, error.message[0] != '\0' ? std::string(error.message)
-                                            : std::string("http request failed")};
+                                           : std::string("http request failed")};
   }
 
   /// Buffers the whole response (for small, non-streamed calls such as token requests).

@@ -48,8 +48,7 @@ inline nlohmann::json BuildRequest(const CanonicalRequest& request, const Reques
   body.erase("max_completion_tokens");
   if (max_tokens.has_value()) {
     body[options.max_tokens_key == MaxTokensKey::kMaxCompletionTokens ? "max_completion_tokens"
-                                                                      : "max_tokens"] =
-        *max_tokens;
+                                                                      : "max_tokens"] = *max_tokens;
   }
   if (request.stream && options.include_usage) {
     if (!body.contains("stream_options") || !body["stream_options"].is_object()) {
@@ -234,8 +233,7 @@ class Decoder {
         show = false;
       }
     }
-    if (show && part.is_object() &&
-        StringMember(part, "delta_tag") != "search_status" &&
+    if (show && part.is_object() && StringMember(part, "delta_tag") != "search_status" &&
         StringMember(choice, "delta_tag") != "search_status") {
       if (auto content = part.find("content"); content != part.end() && !content->is_null()) {
         if (!out_.Text(ContentText(*content))) return false;
@@ -276,8 +274,7 @@ class Decoder {
       signal.code = "refusal";
       signal.message = refusal_;
       signal.output_started = out_.text_bytes() > 0;
-      exchange_.Fail(signal, Verdict{RG_ERR_PROVIDER_BLOCKED, "output"}, body,
-                     dialect_.auth_hint);
+      exchange_.Fail(signal, Verdict{RG_ERR_PROVIDER_BLOCKED, "output"}, body, dialect_.auth_hint);
       return;
     }
     const VendorFinish finish = finish_ == VendorFinish::kNone ? VendorFinish::kStop : finish_;

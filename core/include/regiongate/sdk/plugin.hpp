@@ -69,9 +69,8 @@ inline void WriteError(rg_error* error, rg_code code, const std::string& message
     return;
   }
   size_t n = message.size() < RG_ERROR_MESSAGE_CAPACITY - 1 ? message.size()
-                                                           : RG_ERROR_MESSAGE_CAPACITY - 1;
-  while (n > 0 && n < message.size() &&
-         (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) {
+                                                            : RG_ERROR_MESSAGE_CAPACITY - 1;
+  while (n > 0 && n < message.size() && (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) {
     --n;  // do not cut a UTF-8 sequence
   }
   message.copy(error->message, n);
@@ -110,8 +109,8 @@ inline rg_code Complete(rg_instance* instance, const rg_request* request,
   EventWriter out(sink);
   Guard(
       [&]() -> rg_code {
-        CallContext context{GlobalHost(), request->call,
-                            std::string(FromRgStr(request->endpoint_id)), {}};
+        CallContext context{
+            GlobalHost(), request->call, std::string(FromRgStr(request->endpoint_id)), {}};
         const Status parsed = ParseCanonicalRequest(FromRgStr(request->json), &context.request);
         if (!parsed.ok()) return out.Fail(parsed.code, parsed.message);
         reinterpret_cast<Instance*>(instance)->Complete(context, out);
@@ -159,9 +158,9 @@ inline rg_code Entry(const PluginDefinition& definition, const rg_host_services*
 
 /// Defines the exported entry symbol for a plug-in described by `definition` (an object of
 /// type rg::sdk::PluginDefinition with static storage duration).
-#define RG_SDK_DEFINE_PLUGIN(definition)                                                      \
-  extern "C" RG_PLUGIN_EXPORT rg_code rg_plugin_entry(const rg_host_services* host,          \
+#define RG_SDK_DEFINE_PLUGIN(definition)                                                        \
+  extern "C" RG_PLUGIN_EXPORT rg_code rg_plugin_entry(const rg_host_services* host,             \
                                                       uint32_t host_major, uint32_t host_minor, \
-                                                      const rg_plugin** out) {               \
-    return ::rg::sdk::detail::Entry(definition, host, host_major, host_minor, out);          \
+                                                      const rg_plugin** out) {                  \
+    return ::rg::sdk::detail::Entry(definition, host, host_major, host_minor, out);             \
   }

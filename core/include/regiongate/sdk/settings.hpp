@@ -64,10 +64,9 @@ class Settings {
         continue;
       }
       const std::string_view type = spec.type;
-      const bool ok = (type == "string" && it->is_string()) ||
-                      (type == "integer" && it->is_number_integer()) ||
-                      (type == "number" && it->is_number()) ||
-                      (type == "boolean" && it->is_boolean());
+      const bool ok =
+          (type == "string" && it->is_string()) || (type == "integer" && it->is_number_integer()) ||
+          (type == "number" && it->is_number()) || (type == "boolean" && it->is_boolean());
       if (!ok) {
         return {RG_ERR_INVALID_REQUEST,
                 std::string("setting '") + spec.key + "' must be of type " + spec.type};

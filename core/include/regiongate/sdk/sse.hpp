@@ -12,9 +12,9 @@
 namespace rg::sdk {
 
 struct SseEvent {
-  std::string event;  ///< "event:" field; empty means the default "message"
-  std::string data;   ///< "data:" lines joined with '\n'
-  std::string id;     ///< last "id:" seen (persists across events, per the spec)
+  std::string event;     ///< "event:" field; empty means the default "message"
+  std::string data;      ///< "data:" lines joined with '\n'
+  std::string id;        ///< last "id:" seen (persists across events, per the spec)
   std::string comments;  ///< comment lines (":..."), joined with '\n'; e.g. "HTTP_STATUS/400"
 };
 

@@ -72,10 +72,10 @@ struct VendorLabel {
 /// A vendor error as it arrived: an HTTP error body, an error object inside a stream that
 /// started with 200, or a vendor safety signal.
 struct VendorError {
-  int http_status = 0;   ///< from the head or an event's ":HTTP_STATUS/NNN"; 0 = unknown
-  std::string code;      ///< vendor code as text: "invalid_prompt", "DataInspectionFailed", "110"
-  std::string type;      ///< vendor error type, when the vendor has one
-  std::string message;   ///< the vendor's own words
+  int http_status = 0;  ///< from the head or an event's ":HTTP_STATUS/NNN"; 0 = unknown
+  std::string code;     ///< vendor code as text: "invalid_prompt", "DataInspectionFailed", "110"
+  std::string type;     ///< vendor error type, when the vendor has one
+  std::string message;  ///< the vendor's own words
   bool mid_stream = false;      ///< arrived after a successful stream had started
   bool output_started = false;  ///< answer text had already reached the host
 };
@@ -136,8 +136,8 @@ inline std::string DescribeFailure(const VendorLabel& label, const VendorError& 
   if (error.mid_stream) {
     out = label.Describe() + " failed mid-stream" + code + ": " + vendor_message;
   } else if (error.http_status != 0) {
-    out = label.Describe() + " answered HTTP " + std::to_string(error.http_status) + code +
-          ": " + vendor_message;
+    out = label.Describe() + " answered HTTP " + std::to_string(error.http_status) + code + ": " +
+          vendor_message;
   } else {
     out = label.Describe() + " failed" + code + ": " + vendor_message;
   }
@@ -157,8 +157,7 @@ inline std::string MissingCredentialMessage(std::string_view plugin, std::string
 /// Reads the secret named by a setting; on failure emits FINAL RG_ERR_AUTH naming the
 /// variable and returns false. The value is never logged.
 inline bool ReadCredential(const Host& host, EventWriter& out, std::string_view plugin,
-                           std::string_view secret, std::string_view setting,
-                           std::string* value) {
+                           std::string_view secret, std::string_view setting, std::string* value) {
   const Status status = host.Secret(secret, value);
   if (status.ok() && !value->empty()) return true;
   value->clear();
