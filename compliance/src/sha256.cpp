@@ -4,8 +4,10 @@
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <memory>
+#include <system_error>
 
 namespace rg::compliance {
 namespace {
@@ -20,19 +22,35 @@ constexpr std::array<uint32_t, 64> kK = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
+constexpr size_t kBlockSize = 64;
+
+std::string ErrnoText(int error) {
+  return std::error_code(error, std::generic_category()).message();
+}
+
 uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
 class Sha256 {
  public:
   void Update(const unsigned char* data, size_t size) {
-    for (size_t i = 0; i < size; ++i) {
-      block_[fill_++] = data[i];
-      if (fill_ == 64) {
-        Compress();
+    bits_ += static_cast<uint64_t>(size) * 8;
+    while (size > 0) {
+      if (fill_ == 0 && size >= kBlockSize) {  // whole blocks straight from the input
+        Compress(data);
+        data += kBlockSize;
+        size -= kBlockSize;
+        continue;
+      }
+      const size_t take = std::min(size, kBlockSize - fill_);
+      std::memcpy(block_.data() + fill_, data, take);
+      fill_ += take;
+      data += take;
+      size -= take;
+      if (fill_ == kBlockSize) {
+        Compress(block_.data());
         fill_ = 0;
       }
     }
-    bits_ += static_cast<uint64_t>(size) * 8;
   }
 
   std::string HexDigest() {
@@ -64,12 +82,12 @@ class Sha256 {
   }
 
  private:
-  void Compress() {
+  void Compress(const unsigned char* block) {
     uint32_t w[64];
     for (int i = 0; i < 16; ++i) {
-      w[i] = (static_cast<uint32_t>(block_[4 * i]) << 24) |
-             (static_cast<uint32_t>(block_[4 * i + 1]) << 16) |
-             (static_cast<uint32_t>(block_[4 * i + 2]) << 8) | block_[4 * i + 3];
+      w[i] = (static_cast<uint32_t>(block[4 * i]) << 24) |
+             (static_cast<uint32_t>(block[4 * i + 1]) << 16) |
+             (static_cast<uint32_t>(block[4 * i + 2]) << 8) | block[4 * i + 3];
     }
     for (int i = 16; i < 64; ++i) {
       const uint32_t s0 = Rotr(w[i - 15], 7) ^ Rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
@@ -105,7 +123,7 @@ class Sha256 {
 
   std::array<uint32_t, 8> h_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  unsigned char block_[64] = {};
+  std::array<unsigned char, kBlockSize> block_ = {};
   size_t fill_ = 0;
   uint64_t bits_ = 0;
 };
@@ -142,25 +160,29 @@ std::string HmacSha256Hex(std::string_view key, std::string_view message) {
   return outer.HexDigest();
 }
 
+std::optional<std::string> Sha256OfFile(const std::filesystem::path& path, std::string* hex) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) return ErrnoText(errno);
+  Sha256 sha;
+  std::array<unsigned char, size_t{64} * 1024> buffer;
+  size_t read = 0;
+  while ((read = std::fread(buffer.data(), 1, buffer.size(), file.get())) > 0) {
+    sha.Update(buffer.data(), read);
+  }
+  // fopen succeeds on a directory; the read then fails with EISDIR.
+  if (std::ferror(file.get()) != 0) return ErrnoText(errno != 0 ? errno : EIO);
+  *hex = sha.HexDigest();
+  return std::nullopt;
+}
+
 Result<std::string> Sha256File(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error{"RG-M001", "cannot read '" + path.string() + "': " + std::strerror(errno) +
+  std::string hex;
+  if (const auto reason = Sha256OfFile(path, &hex)) {
+    return Error{"RG-M001", "cannot read '" + path.string() + "': " + *reason +
                                 "; check the path and permissions"};
   }
-  Sha256 sha;
-  char buffer[1 << 16];
-  while (in) {
-    in.read(buffer, sizeof(buffer));
-    const std::streamsize n = in.gcount();
-    if (n > 0) {
-      sha.Update(reinterpret_cast<const unsigned char*>(buffer), static_cast<size_t>(n));
-    }
-  }
-  if (in.bad()) {
-    return Error{"RG-M001", "cannot read '" + path.string() + "'; check the file"};
-  }
-  return sha.HexDigest();
+  return hex;
 }
 
 }  // namespace rg::compliance

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -394,6 +395,51 @@ TEST(FilterStreamTest, RandomTextsAndChunkingsAgreeWithWholeText) {
     for (int k = 0; k < n; ++k) text += pieces[rng() % pieces.size()];
     ExpectStreamsAgree(*filter, text);
     if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
+// The whole-text scan (Check, ScanAll) skips text with a prefilter and runs the automaton
+// only near candidates; the stream runs the automaton over everything. On random lexicons of
+// short, overlapping terms (one to six symbols, Latin and CJK, whole-word and 'part') and
+// random texts of their pieces, separators, ligatures and broken bytes, long enough to cross
+// the scan's internal blocks, both must find exactly the same matches.
+TEST(FilterStreamTest, WholeTextScanFindsWhatTheAutomatonFinds) {
+  const std::vector<std::string> alphabet = {"a", "b", "c", "坏", "词", "示", "例"};
+  const std::vector<std::string> noise = {" ",    "\u200B", "-",  "，", "x", "Ａ", "ﬁ",
+                                          "\xFF", "\xE5",   "天", "\n", "b", "坏", "壞"};
+  std::mt19937 rng(7);
+  for (int lexicon_round = 0; lexicon_round < 40; ++lexicon_round) {
+    std::string tsv = "term\tcategory\taction\tlocale\tmatch\n";
+    std::set<std::string> terms;
+    const int count = 1 + static_cast<int>(rng() % 30);
+    for (int t = 0; t < count; ++t) {
+      std::string term;
+      const int length = 1 + static_cast<int>(rng() % 6);
+      for (int k = 0; k < length; ++k) term += alphabet[rng() % alphabet.size()];
+      if (!terms.insert(term).second) continue;
+      tsv += term + "\tsample\tflag\t\t" + (rng() % 3 == 0 ? "part" : "") + "\n";
+    }
+    const auto filter = Make(Policy(), {}, tsv);
+    ASSERT_NE(filter, nullptr) << tsv;
+    for (int text_round = 0; text_round < 6; ++text_round) {
+      std::string text;
+      const size_t pieces = text_round < 4 ? 1 + rng() % 60 : 3000 + rng() % 4000;
+      for (size_t k = 0; k < pieces; ++k) {
+        text += rng() % 4 == 0 ? noise[rng() % noise.size()] : alphabet[rng() % alphabet.size()];
+        if (rng() % 50 == 0) text += std::string(1 + rng() % 12, ' ');  // long separator runs
+      }
+      std::vector<FilterMatch> whole;
+      filter->ScanAll(text, kOutput, &whole);
+      const Streamed streamed = Stream(*filter, text, {4096});
+      ASSERT_EQ(whole.size(), streamed.matches.size()) << tsv << "\n" << text;
+      for (size_t m = 0; m < whole.size(); ++m) {
+        ASSERT_TRUE(SameMatch(whole[m], streamed.matches[m])) << tsv << "\n"
+                                                              << text << "\nmatch " << m;
+      }
+      const Streamed chunked =
+          Stream(*filter, text, {0}, kOutput, static_cast<uint32_t>(text_round));
+      ASSERT_EQ(chunked.matches.size(), whole.size()) << tsv << "\n" << text;
+    }
   }
 }
 

@@ -29,5 +29,17 @@ TEST(Sha256Test, FileMatchesBytes) {
   EXPECT_EQ(missing.error().id, "RG-M001");
 }
 
+// Callers word their own refusal (the plug-in loader's RG-L002), so they get the bare reason.
+TEST(Sha256Test, FileReasonIsTheSystemsWords) {
+  testing::TempDir dir;
+  std::string hex = "untouched";
+  EXPECT_EQ(Sha256OfFile(dir.path() / "missing.bin", &hex), "No such file or directory");
+  EXPECT_EQ(Sha256OfFile(dir.path(), &hex), "Is a directory");
+  EXPECT_EQ(hex, "untouched");
+  testing::WriteText(dir.path() / "abc.txt", "abc");
+  EXPECT_EQ(Sha256OfFile(dir.path() / "abc.txt", &hex), std::nullopt);
+  EXPECT_EQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 }  // namespace
 }  // namespace rg::compliance

@@ -32,6 +32,14 @@ inline size_t DecodeUtf8(const unsigned char* p, size_t n, bool at_end, char32_t
     *cp = b0;
     return 1;
   }
+  // Three bytes (CJK, kana, most punctuation): the common case outside ASCII.
+  if ((b0 & 0xF0) == 0xE0 && n >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+    const char32_t v = (b0 & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu);
+    if (v >= 0x800 && (v < 0xD800 || v > 0xDFFF)) {  // not overlong, not a surrogate
+      *cp = v;
+      return 3;
+    }
+  }
   size_t len = 0;
   char32_t value = 0;
   unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
