@@ -19,12 +19,12 @@ namespace {
 using detail::CompiledLexicon;
 using detail::kClassRemoved;
 using detail::kClassSequence;
+using detail::kPrefilterDepth;
 using detail::kSingleBit;
 using detail::kStartBit;
-using detail::kPrefilterDepth;
-using detail::PrefilterKey;
 using detail::kSymbolMask;
 using detail::kWordBit;
+using detail::PrefilterKey;
 using detail::ScanCursor;
 
 constexpr uint64_t kRingMask = kMaxTermLength - 1;
@@ -181,6 +181,14 @@ template <class OnMatch>
     *cls = c.ascii[b];
     return 1;
   }
+  // Three bytes (CJK, kana, most punctuation), not overlong and not a surrogate.
+  if ((b & 0xF0) == 0xE0 && n - i >= 3 && (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80) {
+    const char32_t cp = (b & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu);
+    if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
+      *cls = c.ClassAbove127(cp);
+      return 3;
+    }
+  }
   char32_t cp = 0;
   const size_t used = DecodeUtf8(p + i, n - i, at_end, &cp);
   *cls = cp == kInvalidUtf8 ? kClassRemoved : c.Class(cp);
@@ -235,208 +243,195 @@ size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& c
   return i - from;
 }
 
-// ---- whole texts: fold, find candidates, verify ---------------------------------------
+// ---- whole texts: prefilter candidates, verify with the automaton ----------------------
 
-// A block of folded symbols: each symbol's class entry, with two more bits, and where its
-// code point begins. Separators are left out, so a candidate's next symbols are simply the
-// next entries.
-inline constexpr uint32_t kJoinedBit32 = 1u << 26;  ///< right after a word character
-inline constexpr size_t kBlockSymbols = 2048;
-
-struct SymbolBlock {
-  uint32_t entry[kBlockSymbols];
-  uint64_t begin[kBlockSymbols];
-  uint32_t candidates[kBlockSymbols];  ///< symbols where a term may start, in order
-  size_t count = 0;
-  size_t candidate_count = 0;
-  uint64_t word_begin = 0;  ///< the word context before entry[0]
-  size_t next = 0;          ///< where folding stopped
-  bool at_end = false;      ///< the block reaches the end of the text
-  bool joined_after = false;
-  uint64_t word_begin_after = 0;  ///< the word context at `next`
-};
-
-// Folds p[i..n) into `b` until it is full, starting with the context (`joined`: right after a
-// word character; `word_begin`: where that word began).
-void FoldBlock(const CompiledLexicon& c, const unsigned char* p, size_t i, size_t n,
-               bool joined_in, uint64_t word_begin, SymbolBlock* b) {
-  const uint32_t* const ascii = c.ascii.data();
-  const uint32_t outer = c.inner_word_terms ? 0 : 1;  // no term starts inside a word
-  uint32_t joined = joined_in ? 1 : 0;
-  size_t k = 0, m = 0;
-  b->word_begin = word_begin;
-  auto emit = [&](uint32_t e, size_t at) {
-    const uint32_t word = (e >> 30) & 1;  // kWordBit
-    b->entry[k] = e | joined << 26;
-    b->begin[k] = at;
-    // A candidate: some term starts with the symbol, and it is not inside a word.
-    b->candidates[m] = static_cast<uint32_t>(k);
-    m += ((e & (kStartBit | kSingleBit)) != 0) & ((word & joined & outer) == 0);
-    ++k;
-    if (joined == 0) word_begin = at;
-    joined = word;
-  };
-  while (i < n && k + kMaxFoldLength <= kBlockSymbols) {
-    uint32_t cls;
-    size_t used = 1;
-    const unsigned char byte = p[i];
-    if (byte < 0x80) {
-      cls = ascii[byte];
-    } else {
-      char32_t cp = 0;
-      used = DecodeUtf8(p + i, n - i, /*at_end=*/true, &cp);
-      cls = cp == kInvalidUtf8 ? kClassRemoved : c.Class(cp);
-    }
-    if (cls == kClassRemoved) {
-      joined = 0;
-    } else if ((cls & kClassSequence) == 0) {
-      emit(cls, i);
-    } else {
-      const uint32_t* seq = c.class_sequences.data() + (cls & kSymbolMask);
-      for (uint32_t s = 0; s < ((cls >> 24) & 0x7F); ++s) emit(seq[s], i);
-    }
-    i += used;
-  }
-  b->count = k;
-  b->candidate_count = m;
-  b->next = i;
-  b->at_end = i >= n;
-  b->joined_after = joined != 0;
-  b->word_begin_after = word_begin;
-}
-
-// The scan context just before the code point of symbol `j`: the first symbol of that code
-// point, whether it follows a word character, and where that word began.
-struct BlockContext {
-  size_t first;
-  bool joined;
-  uint64_t word_begin;
-};
-BlockContext ContextAt(const SymbolBlock& b, size_t j) {
-  while (j > 0 && b.begin[j - 1] == b.begin[j]) --j;
-  BlockContext ctx{j, (b.entry[j] & kJoinedBit32) != 0, b.begin[j]};
-  if (ctx.joined) {
-    // The word began at the last symbol before j not joined to its predecessor.
-    size_t t = j;
-    while (t > 0 && (b.entry[t - 1] & kJoinedBit32) != 0) --t;
-    ctx.word_begin = t > 0 ? b.begin[t - 1] : b.word_begin;
-  }
-  return ctx;
-}
-
-// Looks at the candidate start `j`: returns the symbol at which the prefilter cannot rule a
-// match out (the automaton must run from j past it), kNone when no term starts there, or
-// kMore when the block ends first.
 inline constexpr size_t kNone = ~size_t{0};
-inline constexpr size_t kMore = kNone - 1;
-[[gnu::always_inline]] inline size_t Candidate(const CompiledLexicon& c, const SymbolBlock& b,
-                                               size_t j, uint32_t e) {
-  if (e & kSingleBit) return j;
-  if ((e & kStartBit) == 0) return kNone;
-  uint64_t key = PrefilterKey(0, e & kSymbolMask);
-  for (size_t d = 1; d < kPrefilterDepth; ++d) {
-    if (j + d >= b.count) return b.at_end ? kNone : kMore;
-    const uint32_t symbol = b.entry[j + d] & kSymbolMask;
+
+// The prefilter holds every term's first kPrefilterDepth symbols: prefixes some longer term
+// continues ("alive") and keys that send the automaton ("enter": whole terms of 2 or 3
+// symbols, 4-symbol prefixes). Bit 0 of the result: alive; bit 1: enter.
+[[gnu::always_inline]] inline uint32_t Probe(const CompiledLexicon& c, uint64_t key) {
+  const uint64_t h = CompiledLexicon::PrefilterHash(key);
+  const uint64_t word = c.prefilter[h >> c.prefilter_shift];
+  return static_cast<uint32_t>((word >> (h & 63)) & 1) |
+         static_cast<uint32_t>((word >> ((h >> 6) & 63)) & 1) << 1;
+}
+
+// A candidate whose first two symbols (`key`) some longer term begins with: looks at the
+// next symbols, decoded straight from the text at `at` (separators skipped). Returns where the
+// automaton must get to (the end of the code point that decided), or kNone when no term
+// starts with them.
+inline size_t Lookahead(const CompiledLexicon& c, const unsigned char* p, size_t at, size_t n,
+                        uint64_t key) {
+  for (uint32_t depth = 3; depth <= kPrefilterDepth; ++depth) {
+    uint32_t cls = 0;
+    do {
+      if (at >= n) return kNone;  // the text ends before any term could
+      if (p[at] < 0x80) {
+        cls = c.ascii[p[at++]];
+      } else {
+        at += ClassAt(c, p, at, n, /*at_end=*/true, &cls);
+      }
+    } while (cls == kClassRemoved);
+    if ((cls & kClassSequence) != 0) return at;  // a ligature: the automaton decides
+    const uint32_t symbol = cls & kSymbolMask;
     if (symbol == 0) return kNone;
     key = PrefilterKey(key, symbol);
-    const uint64_t h = CompiledLexicon::PrefilterHash(key);
-    const uint64_t word = c.prefilter[h >> c.prefilter_shift];
-    if ((word >> ((h >> 6) & 63)) & 1) return j + d;
-    if (((word >> (h & 63)) & 1) == 0) return kNone;
+    const uint32_t probe = Probe(c, key);
+    if (probe & 2) return at;
+    if ((probe & 1) == 0) return kNone;
   }
   return kNone;
 }
 
-// Scans a whole text (Check, ScanAll) and finds exactly what ScanBytes finds, faster. Blocks
-// of the text are folded to symbols; the prefilter looks at the first kPrefilterDepth
-// symbols from every position where a term may start and drops the position as soon as no
-// term begins that way; only where it cannot does the automaton run (ScanOne), from that
-// start until it is back at depth 1 or the root with nothing waiting for confirmation.
-template <class OnMatch>
-void ScanWhole(const CompiledLexicon& c, const ScanRules& rules, const unsigned char* p,
-               size_t n, OnMatch& on_match) {
-  auto block = std::make_unique<SymbolBlock>();
-  SymbolBlock& b = *block;
+// The automaton's side of a whole-text scan.
+struct VerifyState {
   ScanCursor cur;
-  uint64_t scanned = 0;  // the automaton has seen every code point before this offset
-  size_t i = 0;
-  bool joined = false;
-  uint64_t word_begin = 0;
-  while (i < n) {
-    FoldBlock(c, p, i, n, joined, word_begin, &b);
-    size_t j = 0;           // the next symbol to consider
-    size_t refill = kNone;  // first symbol of the next block
-    for (size_t q = 0; q < b.candidate_count; ++q) {
-      if (b.candidates[q] < j) continue;
-      j = b.candidates[q];
-      const size_t last = Candidate(c, b, j, b.entry[j]);
-      if (last == kNone) continue;
-      if (last == kMore) {
-        refill = j;
-        break;
+  uint64_t scanned = 0;  ///< the automaton has seen every code point before this offset
+};
+
+// Runs the automaton from p[start], in the context `*joined` / `*word_begin`, past `until`,
+// until it is back at the root, or at depth 1 on a later symbol than `start` (which the
+// prefilter can take over; an earlier one would be looked at again and again), with nothing
+// waiting for confirmation. Then sets where the prefilter goes on, with its context, and
+// returns true; false at the end of the text or when `on_match` stopped the scan. Out of
+// line, so that the prefilter's loop stays small.
+template <class OnMatch>
+[[gnu::noinline]] bool Verify(const CompiledLexicon& c, const ScanRules& rules, VerifyState& v,
+                              const unsigned char* p, size_t start, size_t until, size_t n,
+                              OnMatch& on_match, size_t* resume, bool* joined,
+                              uint64_t* word_begin) {
+  ScanCursor& cur = v.cur;
+  cur.state = 0;
+  cur.via = 0;
+  cur.gap = 0;
+  cur.joined = *joined;
+  cur.word_begin = *word_begin;
+  cur.report_after = v.scanned;
+  size_t at = start;
+  while (at < n) {
+    bool stopped = false;
+    at += ScanOne(c, rules, cur, p, at, n, /*at_end=*/true, 0, on_match, &stopped);
+    if (stopped) return false;
+    v.scanned = std::max<uint64_t>(v.scanned, at);
+    if (at >= until && cur.pending.empty() &&
+        (cur.state == 0 || (c.Depth(cur.state) == 1 &&
+                            (cur.ring[(cur.symbols - 1) & kRingMask] & kOffsetMask) > start))) {
+      if (cur.state != 0) {  // go on from the symbol that starts the partial match
+        const uint64_t last = (cur.symbols - 1) & kRingMask;
+        *resume = cur.ring[last] & kOffsetMask;
+        *joined = (cur.ring[last] & kJoinedBit) != 0;
+        *word_begin = cur.word_ring[last];
+      } else {
+        *resume = at;
+        *joined = cur.joined;
+        *word_begin = cur.word_begin;
       }
-      // The automaton, from j's code point past `last`'s.
-      const BlockContext from = ContextAt(b, j);
-      cur.state = 0;
-      cur.via = 0;
-      cur.gap = 0;
-      cur.joined = from.joined;
-      cur.word_begin = from.word_begin;
-      cur.report_after = scanned;
-      const uint64_t start = b.begin[from.first];
-      const uint64_t until = b.begin[last];
-      size_t at = start;
-      while (at < n) {
-        bool stopped = false;
-        at += ScanOne(c, rules, cur, p, at, n, /*at_end=*/true, 0, on_match, &stopped);
-        if (stopped) return;
-        scanned = std::max<uint64_t>(scanned, at);
-        // Done when past `last` with no partial match, or one the prefilter can take over: a
-        // single symbol, later than this start (else it would be looked at again and again).
-        if (at > until && cur.pending.empty() &&
-            (cur.state == 0 ||
-             (c.Depth(cur.state) == 1 &&
-              (cur.ring[(cur.symbols - 1) & kRingMask] & kOffsetMask) > start))) {
-          break;
-        }
-      }
-      if (at >= n) {
-        if (!cur.pending.empty()) Confirm(cur, on_match);
-        return;
-      }
-      // Go on from the automaton's last symbol when it starts a candidate (depth 1), else
-      // from where it stopped.
-      uint64_t resume = at;
-      if (cur.state != 0) resume = cur.ring[(cur.symbols - 1) & kRingMask] & kOffsetMask;
-      while (j < b.count && b.begin[j] < resume) ++j;
-      if (j == b.count && !b.at_end) {
-        // Past the block: fold on from there, in the automaton's context.
-        i = resume;
-        if (cur.state != 0) {
-          const uint64_t r = cur.ring[(cur.symbols - 1) & kRingMask];
-          joined = (r & kJoinedBit) != 0;
-          word_begin = cur.word_ring[(cur.symbols - 1) & kRingMask];
-        } else {
-          joined = cur.joined;
-          word_begin = cur.word_begin;
-        }
-        refill = kMore;
-        break;
-      }
+      return true;
     }
-    if (refill == kMore) continue;  // the automaton ran past the block
-    if (refill != kNone) {
-      // A candidate runs past the block (never the first symbol: a block holds thousands).
-      const BlockContext from = ContextAt(b, refill);
-      i = b.begin[from.first];
-      joined = from.joined;
-      word_begin = from.word_begin;
+  }
+  if (!cur.pending.empty()) Confirm(cur, on_match);
+  return false;
+}
+
+template <bool kOuter, class OnMatch>
+void ScanWholeFor(const CompiledLexicon& c, const ScanRules& rules, const unsigned char* p,
+                  size_t n, OnMatch& on_match) {
+  const uint32_t* const ascii = c.ascii.data();
+  VerifyState state;
+  bool joined = false;  // right after a word character
+  uint64_t word_begin = 0;
+  // The previous symbol, when a longer term may start with it: its prefilter key (0: none),
+  // where its code point begins, and the context before it.
+  uint64_t cand_key = 0;
+  size_t cand_at = 0;
+  bool cand_joined = false;
+  uint64_t cand_word_begin = 0;
+  size_t i = 0;
+  while (i < n) {
+    uint32_t cls;
+    size_t used = 1;
+    if (p[i] < 0x80) {
+      cls = ascii[p[i]];
+    } else {
+      used = ClassAt(c, p, i, n, /*at_end=*/true, &cls);
+    }
+    if (cls == kClassRemoved) {
+      joined = false;
+      i += used;
       continue;
     }
-    if (b.at_end) return;
-    i = b.next;
-    joined = b.joined_after;
-    word_begin = b.word_begin_after;
+    size_t until = kNone;  // where the automaton must get to
+    bool from_candidate = false;
+    if ((cls & kClassSequence) != 0) {
+      until = i + used;  // a ligature: the automaton takes it
+      from_candidate = cand_key != 0;
+    } else {
+      if (cand_key != 0) {
+        const uint32_t symbol = cls & kSymbolMask;
+        if (symbol != 0) {
+          const uint64_t key = PrefilterKey(cand_key, symbol);
+          const uint32_t probe = Probe(c, key);
+          if (probe & 2) {
+            until = i + used;
+          } else if (probe & 1) {
+            until = Lookahead(c, p, i + used, n, key);
+          }
+          from_candidate = until != kNone;
+        }
+        cand_key = 0;
+      }
+      if (until == kNone) {
+        const bool word = (cls & kWordBit) != 0;
+        if (!(kOuter && word && joined)) {  // not inside a word
+          if (cls & kSingleBit) {
+            until = i + used;
+          } else if (cls & kStartBit) {
+            cand_key = PrefilterKey(0, cls & kSymbolMask);
+            cand_at = i;
+            cand_joined = joined;
+            cand_word_begin = word_begin;
+          }
+          if (until == kNone) {
+            if (!joined) word_begin = i;
+            joined = word;
+          }
+        }
+        if (until == kNone) {
+          i += used;
+          if (kOuter && joined && cand_key == 0) {
+            // The rest of an ASCII word starts nothing: pass over it in one go.
+            while (i < n && p[i] < 0x80 &&
+                   (ascii[p[i]] & (kClassSequence | kWordBit)) == kWordBit) {
+              ++i;
+            }
+          }
+          continue;
+        }
+      }
+    }
+
+    // The automaton, from the candidate (or this code point) past `until`.
+    const bool go_on = from_candidate ? Verify(c, rules, state, p, cand_at, until, n, on_match, &i,
+                                               &cand_joined, &cand_word_begin)
+                                      : Verify(c, rules, state, p, i, until, n, on_match, &i,
+                                               &joined, &word_begin);
+    if (!go_on) return;
+    if (from_candidate) {
+      joined = cand_joined;
+      word_begin = cand_word_begin;
+    }
+    cand_key = 0;
+  }
+}
+
+template <class OnMatch>
+void ScanWhole(const CompiledLexicon& c, const ScanRules& rules, const unsigned char* p, size_t n,
+               OnMatch& on_match) {
+  if (c.inner_word_terms) {
+    ScanWholeFor<false>(c, rules, p, n, on_match);
+  } else {
+    ScanWholeFor<true>(c, rules, p, n, on_match);
   }
 }
 

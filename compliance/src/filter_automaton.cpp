@@ -340,9 +340,8 @@ size_t CompiledLexicon::MemoryBytes() const {
   n += class_stage1.capacity() * sizeof(uint16_t) + class_stage2.capacity() * sizeof(uint32_t) +
        class_sequences.capacity() * sizeof(uint32_t) + root_next.capacity() * sizeof(uint32_t) +
        root_info.capacity() * sizeof(RootInfo) + prefilter.capacity() * sizeof(uint64_t) +
-       nodes.capacity() * sizeof(uint32_t) +
-       reports.capacity() * sizeof(ReportRecord) + terms.capacity() * sizeof(TermRecord) +
-       strings.capacity();
+       nodes.capacity() * sizeof(uint32_t) + reports.capacity() * sizeof(ReportRecord) +
+       terms.capacity() * sizeof(TermRecord) + strings.capacity();
   for (const auto* list : {&categories, &lexicons, &locales}) {
     for (const std::string& s : *list) n += sizeof(s) + s.capacity();
   }

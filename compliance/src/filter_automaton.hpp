@@ -105,11 +105,11 @@ struct CompiledLexicon {
   std::vector<uint16_t> class_stage1;  ///< 0x1100 entries: block index
   std::vector<uint32_t> class_stage2;  ///< blocks of 256 entries
   std::vector<uint32_t> class_sequences;
-  std::vector<uint32_t> root_next;    ///< the root's targets, by symbol
-  std::vector<RootInfo> root_info;    ///< the same with the targets' edges (derived)
+  std::vector<uint32_t> root_next;  ///< the root's targets, by symbol
+  std::vector<RootInfo> root_info;  ///< the same with the targets' edges (derived)
   /// Prefilter (derived): a blocked Bloom filter, both bits of a key in one 64-bit word.
   std::vector<uint64_t> prefilter;
-  uint32_t prefilter_shift = 64;  ///< 64 - log2(prefilter.size())
+  uint32_t prefilter_shift = 64;      ///< 64 - log2(prefilter.size())
   std::vector<uint32_t> nodes;        ///< states; the root is at 0
   std::vector<ReportRecord> reports;  ///< [0] unused
   std::vector<TermRecord> terms;
@@ -120,9 +120,13 @@ struct CompiledLexicon {
   std::array<uint32_t, 128> ascii{};  ///< class of each ASCII byte (derived, not stored)
   size_t state_count = 0;             ///< derived
 
-  uint32_t Class(char32_t cp) const {
+  [[gnu::always_inline]] uint32_t Class(char32_t cp) const {
     if (cp < 128) return ascii[cp];
     if (cp > 0x10FFFF) return kClassRemoved;
+    return ClassAbove127(cp);
+  }
+  /// The class of a code point from U+0080 to U+10FFFF.
+  [[gnu::always_inline]] uint32_t ClassAbove127(char32_t cp) const {
     return class_stage2[static_cast<size_t>(class_stage1[cp >> 8]) * 256 + (cp & 0xFF)];
   }
 
