@@ -126,6 +126,145 @@ std::string NewDecisionId() {
   return id;
 }
 
+void SortUnique(std::vector<std::string>& list) {
+  std::sort(list.begin(), list.end());
+  list.erase(std::unique(list.begin(), list.end()), list.end());
+}
+
+// The text of a message's content as the input policies see it: a string, or the "text" of
+// each text part joined without a separator, which is what plug-ins that take string content
+// send and what a model reads. Non-text parts contribute nothing (they are refused elsewhere
+// when the region inspects input).
+std::string ContentText(const nlohmann::json& content) {
+  if (content.is_string()) return content.get<std::string>();
+  std::string out;
+  if (content.is_array()) {
+    for (const auto& part : content) {
+      if (!part.is_object() || part.value("type", nlohmann::json()) != "text") continue;
+      if (const auto text = part.find("text"); text != part.end() && text->is_string()) {
+        out += text->get_ref<const std::string&>();
+      }
+    }
+  }
+  return out;
+}
+
+// A message's text split the way it travels: one string, or one entry per text part.
+struct MessageText {
+  std::vector<std::string> parts;
+  std::vector<size_t> slots;  ///< each part's index in the content array; empty for a string
+
+  std::string Joined() const {
+    std::string joined;
+    for (const auto& part : parts) joined += part;
+    return joined;
+  }
+};
+
+// "a part of type 'image_url'", for the RG-R007 message.
+std::string PartKind(const nlohmann::json& part) {
+  if (!part.is_object()) return std::string("a JSON ") + part.type_name() + ", not a part object";
+  const auto type = part.find("type");
+  if (type == part.end() || !type->is_string()) return "a part without a string 'type'";
+  return "a part of type '" + type->get<std::string>() + "'";
+}
+
+// Reads the text of `content` (at `where`, e.g. "messages[0].content") into `out`. Anything the
+// policies cannot inspect (a part other than {"type":"text","text":"..."}, content that is
+// neither a string nor a list) comes back as the reason, for the RG-R007 refusal.
+std::optional<std::string> ReadMessageText(const nlohmann::json& content, const std::string& where,
+                                           MessageText* out) {
+  if (content.is_string()) {
+    out->parts.push_back(content.get<std::string>());
+    return std::nullopt;
+  }
+  if (!content.is_array()) return "'" + where + "' is a JSON " + content.type_name();
+  for (size_t i = 0; i < content.size(); ++i) {
+    const auto& part = content[i];
+    const std::string at = where + "[" + std::to_string(i) + "]";
+    if (!part.is_object() || part.value("type", nlohmann::json()) != "text") {
+      return "'" + at + "' is " + PartKind(part);
+    }
+    const auto text = part.find("text");
+    if (text == part.end() || !text->is_string()) return "'" + at + ".text' is not a string";
+    out->parts.push_back(text->get<std::string>());
+    out->slots.push_back(i);
+  }
+  return std::nullopt;
+}
+
+// One change the input policies made to a message's joined text: bytes [begin, end) became
+// `replacement`. Edits are ordered and do not overlap.
+struct TextEdit {
+  size_t begin = 0;
+  size_t end = 0;
+  std::string replacement;
+};
+
+// Carries edits of the joined text back to the parts it was joined from: a replacement goes
+// into the part where its edit begins, and the bytes it replaces leave every part, so a value
+// or a term split across parts is replaced whole. `expected` is the policies' own result for
+// the joined text; should the parts ever not join up to it, the whole of it goes into the
+// first part, so what leaves is always exactly what the policies passed.
+std::vector<std::string> SplitEdits(const std::vector<std::string>& parts,
+                                    const std::vector<TextEdit>& edits,
+                                    const std::string& expected) {
+  if (parts.size() == 1) return {expected};
+  std::vector<std::string> out;
+  size_t base = 0;
+  size_t e = 0;
+  for (const std::string& part : parts) {
+    const size_t end = base + part.size();
+    std::string text;
+    for (size_t pos = base; pos < end;) {
+      while (e < edits.size() && edits[e].end <= pos) ++e;
+      if (e < edits.size() && edits[e].begin <= pos) {  // inside edit e
+        if (edits[e].begin == pos) text += edits[e].replacement;
+        pos = std::min(edits[e].end, end);
+        continue;
+      }
+      const size_t next = e < edits.size() ? std::min(edits[e].begin, end) : end;
+      text.append(part, pos - base, next - pos);
+      pos = next;
+    }
+    out.push_back(std::move(text));
+    base = end;
+  }
+  std::string joined;
+  for (const auto& part : out) joined += part;
+  if (joined != expected && !out.empty()) {
+    std::fill(out.begin(), out.end(), std::string());
+    out.front() = expected;
+  }
+  return out;
+}
+
+// The content filter's masks as edits: each character of a masked match becomes one '*', as
+// ContentFilter::Check writes it (overlapping masks merge).
+std::vector<TextEdit> MaskEdits(std::string_view text,
+                                const std::vector<compliance::FilterMatch>& matches) {
+  std::vector<std::pair<size_t, size_t>> ranges;
+  for (const auto& match : matches) {
+    if (match.action == compliance::FilterAction::kMask)
+      ranges.emplace_back(match.begin, match.end);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<TextEdit> edits;
+  for (const auto& [begin, end] : ranges) {
+    if (!edits.empty() && begin <= edits.back().end) {
+      edits.back().end = std::max(edits.back().end, end);
+    } else {
+      edits.push_back({begin, end, ""});
+    }
+  }
+  for (auto& edit : edits) {
+    for (size_t i = edit.begin; i < edit.end && i < text.size(); ++i) {
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) edit.replacement.push_back('*');
+    }
+  }
+  return edits;
+}
+
 }  // namespace
 
 Result<compliance::AuditWriter*> Runtime::AuditFor(const compliance::RegionManifest& region) {
@@ -172,9 +311,7 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
   record.store_prompt_text = region->audit.store_prompt_text;
   if (body.contains("messages") && body["messages"].is_array() && !body["messages"].empty()) {
     const auto& last = body["messages"].back();
-    if (last.contains("content") && last["content"].is_string()) {
-      record.prompt = last["content"].get<std::string>();
-    }
+    if (last.is_object() && last.contains("content")) record.prompt = ContentText(last["content"]);
   }
 
   // The audit trail first: a region that requires one refuses when it cannot be written.
@@ -194,7 +331,10 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
                                   writer.error().message + "); the request was refused"};
     }
   }
+  // One record per request, whatever happened. `record.detail` keeps a cause set earlier (a
+  // refusal's, regiongate's output block); otherwise it is the error id or canonical code.
   auto finish_audit = [&](GatedCompletion& done) -> Result<void> {
+    SortUnique(done.rules);
     if (audit == nullptr) return {};
     record.outcome = done.outcome;
     record.rules = done.rules;
@@ -216,16 +356,45 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
     if (done.result.time_to_first_token.count() >= 0) {
       record.ttft_ms = done.result.time_to_first_token.count() / 1000;
     }
-    if (done.result.code != RG_OK) record.detail = std::string(CodeName(done.result.code));
+    if (record.detail.empty() && done.result.code != RG_OK) {
+      record.detail = std::string(CodeName(done.result.code));
+    }
+    if (!done.blocked_by.empty()) record.extra["blocked_by"] = done.blocked_by;
     done.audit_file = audit->current_file();
     auto appended = audit->Append(record);
     if (!appended.ok() && region->audit.required) return appended.error();
     return {};
   };
+  // A request that ends in an error of the host (no answer, no FINAL event) is audited too.
+  auto fail = [&](Error error) -> Result<GatedCompletion> {
+    out.outcome = "failed";
+    record.detail = error.id;
+    (void)finish_audit(out);
+    return error;
+  };
+  // The FINAL event: the result's own data plus what a streaming caller cannot get from the
+  // deltas (the outcome, the id of the audit record, the implicit label metadata, in the same
+  // key order as GatedCompletion::labels, which is where the returned value has it).
+  auto send_final = [&] {
+    if (!on_event) return;
+    nlohmann::ordered_json data = nlohmann::ordered_json::object();
+    if (out.result.final_data.is_object()) {
+      data = nlohmann::ordered_json::parse(
+          out.result.final_data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    data["outcome"] = out.outcome;
+    data["decision_id"] = out.decision_id;
+    if (out.labels.implicit_metadata.is_object()) {
+      data["implicit_metadata"] = out.labels.implicit_metadata;
+    }
+    on_event({RG_EVENT_FINAL, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+              out.result.finish, out.result.code});
+  };
 
   auto choice = gate->Choose(locale, filter);
   if (!choice.ok()) {
     out.outcome = "denied";
+    record.detail = choice.error().id;
     (void)finish_audit(out);
     return choice.error();
   }
@@ -235,12 +404,23 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
   }
 
   auto content_filter = FilterFor(*region);
-  if (!content_filter.ok()) return content_filter.error();
+  if (!content_filter.ok()) return fail(content_filter.error());
   const std::shared_ptr<const compliance::ContentFilter> words = content_filter.value();
   const compliance::PiiPolicy pii = compliance::PiiPolicyFor(*region);
 
+  // What the input policies found, for the result and the audit record, refusals included.
+  std::vector<compliance::PiiFinding> pii_findings;
+  auto note_pii = [&] {
+    for (const auto& finding : pii_findings) {
+      out.rules.push_back("pii:" + std::string(compliance::ToString(finding.type)));
+    }
+    SortUnique(out.rules);
+    record.pii = compliance::PiiSummaryJson(pii_findings);
+  };
+
   // A refusal answered by regiongate itself: recorded, audited, never sent to the provider.
   auto refuse = [&](std::string cause, std::string message) -> Result<GatedCompletion> {
+    note_pii();
     out.outcome = "blocked_input";
     out.blocked_by = "regiongate";
     out.result.code = RG_ERR_PROVIDER_BLOCKED;
@@ -253,27 +433,41 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
                              {"message", out.result.message}};
     record.detail = cause;
     if (auto audited = finish_audit(out); !audited.ok()) return audited.error();
-    if (on_event) {
-      if (!out.result.text.empty()) {
-        on_event({RG_EVENT_TEXT_DELTA, out.result.text, RG_FINISH_NONE, RG_OK});
-      }
-      on_event({RG_EVENT_FINAL, out.result.final_data.dump(), out.result.finish, out.result.code});
+    if (on_event && !out.result.text.empty()) {
+      on_event({RG_EVENT_TEXT_DELTA, out.result.text, RG_FINISH_NONE, RG_OK});
     }
+    send_final();
     return out;
   };
 
-  // Input policies on every message that goes to the provider: content filter, then PII.
+  // Input policies on every message that goes to the provider: content filter, then PII, on
+  // the message's text (a string, or its text parts joined, as a model reads them). A region
+  // with either policy refuses what it cannot inspect (RG-R007): an image could carry either.
   compliance::PiiRestoreMap restore;
-  std::vector<compliance::PiiFinding> pii_findings;
-  if (body.contains("messages") && body["messages"].is_array()) {
-    for (auto& message : body["messages"]) {
-      if (!message.is_object() || !message.contains("content") || !message["content"].is_string()) {
+  const bool inspects_input = words != nullptr || !pii.empty();
+  if (inspects_input && body.contains("messages") && body["messages"].is_array()) {
+    auto& messages = body["messages"];
+    for (size_t i = 0; i < messages.size(); ++i) {
+      auto& message = messages[i];
+      if (!message.is_object() || !message.contains("content") || message["content"].is_null()) {
         continue;
       }
-      std::string text = message["content"].get<std::string>();
+      auto& content = message["content"];
+      MessageText text;
+      const std::string where = "messages[" + std::to_string(i) + "].content";
+      if (auto unreadable = ReadMessageText(content, where, &text)) {
+        return refuse(
+            "uninspectable_content",
+            "the request was refused: " + *unreadable +
+                ", which regiongate cannot inspect for the content and PII policies "
+                "of region '" +
+                region->region +
+                "'; send text only (a string, or parts {\"type\":\"text\",\"text\":...})");
+      }
+      std::string joined = text.Joined();
       if (words) {
         compliance::FilterResult checked =
-            words->Check(text, {compliance::FilterDirection::kInput, locale});
+            words->Check(joined, {compliance::FilterDirection::kInput, locale});
         for (const auto& match : checked.matches) {
           out.rules.push_back("content:" + std::string(words->Term(match.term).category));
         }
@@ -283,28 +477,41 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
                         "region '" +
                             region->region + "'");
         }
-        text = checked.text;
+        if (checked.text != joined) {
+          text.parts = SplitEdits(text.parts, MaskEdits(joined, checked.matches), checked.text);
+          joined = std::move(checked.text);
+        }
       }
       if (!pii.empty()) {
-        compliance::PiiInputResult processed = compliance::ProcessInput(pii, text, restore);
+        compliance::PiiInputResult processed = compliance::ProcessInput(pii, joined, restore);
         pii_findings.insert(pii_findings.end(), processed.findings.begin(),
                             processed.findings.end());
         if (!processed.ok()) return refuse("pii", processed.blocked->message);
-        text = std::move(processed.text_for_provider);
+        std::vector<TextEdit> edits;
+        for (const auto& finding : processed.findings) {
+          if (finding.action == compliance::PiiAction::kMask ||
+              finding.action == compliance::PiiAction::kReplaceAndRestore) {
+            edits.push_back({finding.begin, finding.end, finding.replacement});
+          }
+        }
+        if (processed.text_for_provider != joined) {
+          text.parts = SplitEdits(text.parts, edits, processed.text_for_provider);
+        }
         restore = std::move(processed.restore);
       }
-      message["content"] = text;
+      if (text.slots.empty()) {
+        if (content.is_string()) content = text.parts.front();
+      } else {
+        for (size_t p = 0; p < text.slots.size(); ++p) {
+          content[text.slots[p]]["text"] = text.parts[p];
+        }
+      }
     }
   }
-  for (const auto& finding : pii_findings) {
-    out.rules.push_back("pii:" + std::string(compliance::ToString(finding.type)));
-  }
-  std::sort(out.rules.begin(), out.rules.end());
-  out.rules.erase(std::unique(out.rules.begin(), out.rules.end()), out.rules.end());
-  record.pii = compliance::PiiSummaryJson(pii_findings);
+  note_pii();
 
   auto instance = host_->CreateInstance(out.decision.plugin, settings);
-  if (!instance.ok()) return instance.error();
+  if (!instance.ok()) return fail(instance.error());
   out.labels =
       compliance::MakeLabels(region->labels, {locale, out.decision.plugin, out.decision.model,
                                               std::chrono::system_clock::now(), out.decision_id});
@@ -396,8 +603,11 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
     out.result.finish = RG_FINISH_CONTENT_FILTER;
     out.result.message =
         "the answer was stopped by the content policy of region '" + region->region + "'";
-    out.result.final_data = {
-        {"blocked", "output"}, {"by", "regiongate"}, {"message", out.result.message}};
+    out.result.final_data = {{"blocked", "output"},
+                             {"by", "regiongate"},
+                             {"cause", "content_filter"},
+                             {"message", out.result.message}};
+    record.detail = "content_filter";
   } else if (out.result.ok()) {
     out.outcome = "completed";
     if (!out.labels.suffix.empty()) {
@@ -405,8 +615,9 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
       if (on_event) on_event({RG_EVENT_TEXT_DELTA, out.labels.suffix, RG_FINISH_NONE, RG_OK});
     }
   } else if (out.result.code == RG_ERR_PROVIDER_BLOCKED) {
-    out.outcome = out.result.final_data.value("blocked", "output") == "input" ? "blocked_input"
-                                                                              : "blocked_output";
+    const bool input = out.result.final_data.is_object() &&
+                       out.result.final_data.value("blocked", nlohmann::json()) == "input";
+    out.outcome = input ? "blocked_input" : "blocked_output";
     out.blocked_by = "provider";
   } else if (out.result.code == RG_ERR_CANCELLED) {
     out.outcome = "cancelled";
@@ -414,8 +625,6 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
     out.outcome = "failed";
   }
   out.result.text = std::move(delivered);
-  std::sort(out.rules.begin(), out.rules.end());
-  out.rules.erase(std::unique(out.rules.begin(), out.rules.end()), out.rules.end());
   if (auto audited = finish_audit(out); !audited.ok()) {
     out.outcome = "failed";
     out.result.code = RG_ERR_INTERNAL;
@@ -424,13 +633,7 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
         "region '" + region->region +
         "' requires an audit trail and the record could not be written: " + audited.error().message;
   }
-  if (on_event) {
-    nlohmann::json final_data =
-        out.result.final_data.is_object() ? out.result.final_data : nlohmann::json::object();
-    final_data["outcome"] = out.outcome;
-    final_data["decision_id"] = out.decision_id;
-    on_event({RG_EVENT_FINAL, final_data.dump(), out.result.finish, out.result.code});
-  }
+  send_final();
   return out;
 }
 

@@ -45,7 +45,9 @@ struct GatedCompletion {
   compliance::Decision decision;  ///< the allowed decision that was used
   /// completed | blocked_input | blocked_output | failed | cancelled
   std::string outcome;
-  std::string blocked_by;          ///< for blocked_*: "regiongate" (filter, PII) or "provider"
+  /// For blocked_*: "regiongate" (content filter, PII, content it cannot inspect) or
+  /// "provider"; the audit record has it as extra.blocked_by.
+  std::string blocked_by;
   std::vector<std::string> rules;  ///< rules that fired: gate rules, content categories, PII
   /// What the caller received: text is the delivered answer (labels, restored PII, cut at
   /// an output block), code/finish say how it ended.
@@ -73,9 +75,14 @@ class Runtime {
   compliance::Diagnostics Reload();
 
   /// Chooses the best allowed plug-in/model/endpoint for `locale` (narrowed by `filter`),
-  /// creates an instance and runs the completion with the region attached, so the egress
-  /// hook checks every request. RG-G001/RG-G003 when nothing is allowed (exit code 2 in the
-  /// CLI). `body` is the canonical request; its "model" is set from the decision.
+  /// applies the region's input policies to every message (string content or text parts;
+  /// RG-R007 refuses parts they cannot inspect), creates an instance and runs the completion
+  /// with the region attached, so the egress hook checks every request. RG-G001/RG-G003 when
+  /// nothing is allowed (exit code 2 in the CLI). `body` is the canonical request; its
+  /// "model" is set from the decision. Every call that returns a GatedCompletion, refusals
+  /// included, ends `on_event` with one FINAL event whose JSON data holds the result's
+  /// final_data plus "outcome", "decision_id" (the audit record's) and, when a provider was
+  /// called, "implicit_metadata" (labels.implicit_metadata, in its key order).
   Result<GatedCompletion> Complete(const std::string& locale,
                                    const compliance::DecisionFilter& filter, nlohmann::json body,
                                    const nlohmann::json& settings = {},
