@@ -261,8 +261,8 @@ inline constexpr size_t kNone = ~size_t{0};
 // next symbols, decoded straight from the text at `at` (separators skipped). Returns where the
 // automaton must get to (the end of the code point that decided), or kNone when no term
 // starts with them.
-inline size_t Lookahead(const CompiledLexicon& c, const unsigned char* p, size_t at, size_t n,
-                        uint64_t key) {
+[[gnu::always_inline]] inline size_t Lookahead(const CompiledLexicon& c, const unsigned char* p,
+                                               size_t at, size_t n, uint64_t key) {
   for (uint32_t depth = 3; depth <= kPrefilterDepth; ++depth) {
     uint32_t cls = 0;
     do {
@@ -284,54 +284,76 @@ inline size_t Lookahead(const CompiledLexicon& c, const unsigned char* p, size_t
   return kNone;
 }
 
+inline constexpr size_t kUndecided = kNone - 1;
+
+// A candidate at an ASCII word start with class `e`, the word going on at p[at]: follows the
+// word's next ASCII letters (the common case in Latin text) through the prefilter. Returns
+// where the automaton must get to, kNone when no term starts here, or kUndecided when the
+// word ends (or leaves ASCII) first, for the general path to take over.
+[[gnu::always_inline]] inline size_t LatinWord(const CompiledLexicon& c, const unsigned char* p,
+                                               size_t at, size_t n, uint32_t e) {
+  uint64_t key = PrefilterKey(0, e & kSymbolMask);
+  for (uint32_t depth = 2; depth <= kPrefilterDepth; ++depth, ++at) {
+    if (at >= n || p[at] >= 0x80) return kUndecided;
+    const uint32_t cls = c.ascii[p[at]];
+    if ((cls & (kClassSequence | kWordBit)) != kWordBit) return kUndecided;
+    const uint32_t symbol = cls & kSymbolMask;
+    if (symbol == 0) return kNone;
+    key = PrefilterKey(key, symbol);
+    const uint32_t probe = Probe(c, key);
+    if (probe & 2) return at + 1;
+    if ((probe & 1) == 0) return kNone;
+  }
+  return kNone;
+}
+
 // The automaton's side of a whole-text scan.
 struct VerifyState {
   ScanCursor cur;
   uint64_t scanned = 0;  ///< the automaton has seen every code point before this offset
 };
 
-// Runs the automaton from p[start], in the context `*joined` / `*word_begin`, past `until`,
+// Runs the automaton from p[start], in the context `joined` / `word_begin`, past `until`,
 // until it is back at the root, or at depth 1 on a later symbol than `start` (which the
 // prefilter can take over; an earlier one would be looked at again and again), with nothing
-// waiting for confirmation. Then sets where the prefilter goes on, with its context, and
-// returns true; false at the end of the text or when `on_match` stopped the scan. Out of
-// line, so that the prefilter's loop stays small.
+// waiting for confirmation. Out of line, so that the prefilter's loop stays small.
+// Where the prefilter goes on after the automaton, and in which context.
+struct Resume {
+  size_t at;
+  uint64_t word_begin;
+  bool joined;
+  bool go_on;  ///< false: the end of the text, or `on_match` stopped the scan
+};
+
 template <class OnMatch>
-[[gnu::noinline]] bool Verify(const CompiledLexicon& c, const ScanRules& rules, VerifyState& v,
-                              const unsigned char* p, size_t start, size_t until, size_t n,
-                              OnMatch& on_match, size_t* resume, bool* joined,
-                              uint64_t* word_begin) {
+[[gnu::noinline]] Resume Verify(const CompiledLexicon& c, const ScanRules& rules, VerifyState& v,
+                                const unsigned char* p, size_t start, size_t until, size_t n,
+                                OnMatch& on_match, bool joined, uint64_t word_begin) {
   ScanCursor& cur = v.cur;
   cur.state = 0;
   cur.via = 0;
   cur.gap = 0;
-  cur.joined = *joined;
-  cur.word_begin = *word_begin;
+  cur.joined = joined;
+  cur.word_begin = word_begin;
   cur.report_after = v.scanned;
   size_t at = start;
   while (at < n) {
     bool stopped = false;
     at += ScanOne(c, rules, cur, p, at, n, /*at_end=*/true, 0, on_match, &stopped);
-    if (stopped) return false;
+    if (stopped) return {n, 0, false, false};
     v.scanned = std::max<uint64_t>(v.scanned, at);
     if (at >= until && cur.pending.empty() &&
         (cur.state == 0 || (c.Depth(cur.state) == 1 &&
                             (cur.ring[(cur.symbols - 1) & kRingMask] & kOffsetMask) > start))) {
-      if (cur.state != 0) {  // go on from the symbol that starts the partial match
-        const uint64_t last = (cur.symbols - 1) & kRingMask;
-        *resume = cur.ring[last] & kOffsetMask;
-        *joined = (cur.ring[last] & kJoinedBit) != 0;
-        *word_begin = cur.word_ring[last];
-      } else {
-        *resume = at;
-        *joined = cur.joined;
-        *word_begin = cur.word_begin;
-      }
-      return true;
+      if (cur.state == 0) return {at, cur.word_begin, cur.joined, true};
+      // Go on from the symbol that starts the partial match.
+      const uint64_t last = (cur.symbols - 1) & kRingMask;
+      return {cur.ring[last] & kOffsetMask, cur.word_ring[last], (cur.ring[last] & kJoinedBit) != 0,
+              true};
     }
   }
   if (!cur.pending.empty()) Confirm(cur, on_match);
-  return false;
+  return {n, 0, false, false};
 }
 
 template <bool kOuter, class OnMatch>
@@ -386,6 +408,20 @@ void ScanWholeFor(const CompiledLexicon& c, const ScanRules& rules, const unsign
         if (!(kOuter && word && joined)) {  // not inside a word
           if (cls & kSingleBit) {
             until = i + used;
+          } else if (kOuter && word && used == 1 && (cls & kStartBit)) {
+            // An ASCII word start: its next letters decide, read straight from the text.
+            switch (const size_t at = LatinWord(c, p, i + 1, n, cls)) {
+              case kNone:
+                break;
+              case kUndecided:
+                cand_key = PrefilterKey(0, cls & kSymbolMask);
+                cand_at = i;
+                cand_joined = joined;
+                cand_word_begin = word_begin;
+                break;
+              default:
+                until = at;
+            }
           } else if (cls & kStartBit) {
             cand_key = PrefilterKey(0, cls & kSymbolMask);
             cand_at = i;
@@ -401,10 +437,7 @@ void ScanWholeFor(const CompiledLexicon& c, const ScanRules& rules, const unsign
           i += used;
           if (kOuter && joined && cand_key == 0) {
             // The rest of an ASCII word starts nothing: pass over it in one go.
-            while (i < n && p[i] < 0x80 &&
-                   (ascii[p[i]] & (kClassSequence | kWordBit)) == kWordBit) {
-              ++i;
-            }
+            while (i < n && c.word_byte[p[i]] != 0) ++i;
           }
           continue;
         }
@@ -412,15 +445,14 @@ void ScanWholeFor(const CompiledLexicon& c, const ScanRules& rules, const unsign
     }
 
     // The automaton, from the candidate (or this code point) past `until`.
-    const bool go_on = from_candidate ? Verify(c, rules, state, p, cand_at, until, n, on_match, &i,
-                                               &cand_joined, &cand_word_begin)
-                                      : Verify(c, rules, state, p, i, until, n, on_match, &i,
-                                               &joined, &word_begin);
-    if (!go_on) return;
-    if (from_candidate) {
-      joined = cand_joined;
-      word_begin = cand_word_begin;
-    }
+    const Resume r =
+        from_candidate
+            ? Verify(c, rules, state, p, cand_at, until, n, on_match, cand_joined, cand_word_begin)
+            : Verify(c, rules, state, p, i, until, n, on_match, joined, word_begin);
+    if (!r.go_on) return;
+    i = r.at;
+    joined = r.joined;
+    word_begin = r.word_begin;
     cand_key = 0;
   }
 }

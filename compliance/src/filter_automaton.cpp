@@ -306,6 +306,7 @@ void DerivePrefilter(CompiledLexicon* c) {
   for (uint32_t& e : c->class_sequences) patch(e);
   for (uint32_t cp = 0; cp < 128; ++cp) {
     c->ascii[cp] = c->class_stage2[static_cast<size_t>(c->class_stage1[0]) * 256 + cp];
+    c->word_byte[cp] = (c->ascii[cp] & (kClassSequence | kWordBit)) == kWordBit ? 1 : 0;
   }
 }
 

@@ -118,7 +118,10 @@ struct CompiledLexicon {
   std::vector<std::string> lexicons;  ///< file names
   std::vector<std::string> locales;   ///< [0] is "" (every locale)
   std::array<uint32_t, 128> ascii{};  ///< class of each ASCII byte (derived, not stored)
-  size_t state_count = 0;             ///< derived
+  /// 1 for an ASCII byte that is a word character (derived): the inside of a word is passed
+  /// over with one lookup per byte.
+  std::array<uint8_t, 256> word_byte{};
+  size_t state_count = 0;  ///< derived
 
   [[gnu::always_inline]] uint32_t Class(char32_t cp) const {
     if (cp < 128) return ascii[cp];
