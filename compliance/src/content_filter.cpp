@@ -19,12 +19,8 @@ namespace {
 using detail::CompiledLexicon;
 using detail::kClassRemoved;
 using detail::kClassSequence;
-using detail::kPrefilterDepth;
-using detail::kSingleBit;
-using detail::kStartBit;
 using detail::kSymbolMask;
 using detail::kWordBit;
-using detail::PrefilterKey;
 using detail::ScanCursor;
 
 constexpr uint64_t kRingMask = kMaxTermLength - 1;
@@ -139,7 +135,6 @@ template <class OnMatch>
     const uint64_t first = (cur.symbols - t.length) & kRingMask;
     const uint64_t start = cur.ring[first];
     if ((t.flags & detail::kTermWordStart) && (start & kJoinedBit)) continue;
-    if (end <= cur.report_after) continue;
     FilterMatch m;
     m.term = term;
     m.term_action = static_cast<FilterAction>(t.action);
@@ -172,58 +167,6 @@ template <class OnMatch>
   return true;
 }
 
-// The class of the code point at p[i] (n bytes in all) and its length in bytes; 0 when the
-// bytes are an incomplete sequence and more may come (!at_end). Invalid bytes are removed.
-[[gnu::always_inline]] inline size_t ClassAt(const CompiledLexicon& c, const unsigned char* p,
-                                             size_t i, size_t n, bool at_end, uint32_t* cls) {
-  const unsigned char b = p[i];
-  if (b < 0x80) {
-    *cls = c.ascii[b];
-    return 1;
-  }
-  // Three bytes (CJK, kana, most punctuation), not overlong and not a surrogate.
-  if ((b & 0xF0) == 0xE0 && n - i >= 3 && (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80) {
-    const char32_t cp = (b & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu);
-    if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) {
-      *cls = c.ClassAbove127(cp);
-      return 3;
-    }
-  }
-  char32_t cp = 0;
-  const size_t used = DecodeUtf8(p + i, n - i, at_end, &cp);
-  *cls = cp == kInvalidUtf8 ? kClassRemoved : c.Class(cp);
-  return used;
-}
-
-// Runs the automaton over the code point at p[i], whose byte 0 is at stream offset `base`.
-// Returns its length (0: incomplete, wait for more); sets *stopped when `on_match` stopped the
-// scan at it.
-template <class OnMatch>
-[[gnu::always_inline]] inline size_t ScanOne(const CompiledLexicon& c, const ScanRules& rules,
-                                             ScanCursor& cur, const unsigned char* p, size_t i,
-                                             size_t n, bool at_end, uint64_t base,
-                                             OnMatch& on_match, bool* stopped) {
-  uint32_t cls = 0;
-  const size_t used = ClassAt(c, p, i, n, at_end, &cls);
-  if (used == 0) return 0;
-  // Outside any partial match, a word character in the middle of a word (when no term may
-  // start there) changes nothing.
-  if (cur.state == 0 && cur.joined && !c.inner_word_terms &&
-      (cls & (kClassSequence | kWordBit)) == kWordBit) {
-    cur.gap = 0;
-    return used;
-  }
-  // A character no term contains, outside any partial match: most of normal text.
-  if ((cls & kClassSequence) == 0 && (cls & kSymbolMask) == 0 && cur.state == 0) {
-    cur.gap = 0;
-    if (cls != 0 && !cur.joined) cur.word_begin = base + i;
-    cur.joined = cls != 0;
-    return used;
-  }
-  if (!Step(c, rules, cur, cls, base + i, base + i + used, on_match)) *stopped = true;
-  return used;
-}
-
 // Scans bytes [from, n) of `p`, whose byte 0 is at stream offset `base`. Returns the bytes
 // consumed: all of them, less an incomplete UTF-8 tail when !at_end; stops early (after the
 // code point whose match made `on_match` return false) and sets *stopped. At the end of the
@@ -234,237 +177,41 @@ size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& c
                  OnMatch& on_match, bool* stopped) {
   size_t i = from;
   while (i < n) {
-    const size_t used = ScanOne(c, rules, cur, p, i, n, at_end, base, on_match, stopped);
-    if (used == 0) break;
-    i += used;
-    if (*stopped) return i - from;
-  }
-  if (at_end && i == n && !cur.pending.empty() && !Confirm(cur, on_match)) *stopped = true;
-  return i - from;
-}
-
-// ---- whole texts: prefilter candidates, verify with the automaton ----------------------
-
-inline constexpr size_t kNone = ~size_t{0};
-
-// The prefilter holds every term's first kPrefilterDepth symbols: prefixes some longer term
-// continues ("alive") and keys that send the automaton ("enter": whole terms of 2 or 3
-// symbols, 4-symbol prefixes). Bit 0 of the result: alive; bit 1: enter.
-[[gnu::always_inline]] inline uint32_t Probe(const CompiledLexicon& c, uint64_t key) {
-  const uint64_t h = CompiledLexicon::PrefilterHash(key);
-  const uint64_t word = c.prefilter[h >> c.prefilter_shift];
-  return static_cast<uint32_t>((word >> (h & 63)) & 1) |
-         static_cast<uint32_t>((word >> ((h >> 6) & 63)) & 1) << 1;
-}
-
-// A candidate whose first two symbols (`key`) some longer term begins with: looks at the
-// next symbols, decoded straight from the text at `at` (separators skipped). Returns where the
-// automaton must get to (the end of the code point that decided), or kNone when no term
-// starts with them.
-[[gnu::always_inline]] inline size_t Lookahead(const CompiledLexicon& c, const unsigned char* p,
-                                               size_t at, size_t n, uint64_t key) {
-  for (uint32_t depth = 3; depth <= kPrefilterDepth; ++depth) {
-    uint32_t cls = 0;
-    do {
-      if (at >= n) return kNone;  // the text ends before any term could
-      if (p[at] < 0x80) {
-        cls = c.ascii[p[at++]];
-      } else {
-        at += ClassAt(c, p, at, n, /*at_end=*/true, &cls);
-      }
-    } while (cls == kClassRemoved);
-    if ((cls & kClassSequence) != 0) return at;  // a ligature: the automaton decides
-    const uint32_t symbol = cls & kSymbolMask;
-    if (symbol == 0) return kNone;
-    key = PrefilterKey(key, symbol);
-    const uint32_t probe = Probe(c, key);
-    if (probe & 2) return at;
-    if ((probe & 1) == 0) return kNone;
-  }
-  return kNone;
-}
-
-inline constexpr size_t kUndecided = kNone - 1;
-
-// A candidate at an ASCII word start with class `e`, the word going on at p[at]: follows the
-// word's next ASCII letters (the common case in Latin text) through the prefilter. Returns
-// where the automaton must get to, kNone when no term starts here, or kUndecided when the
-// word ends (or leaves ASCII) first, for the general path to take over.
-[[gnu::always_inline]] inline size_t LatinWord(const CompiledLexicon& c, const unsigned char* p,
-                                               size_t at, size_t n, uint32_t e) {
-  uint64_t key = PrefilterKey(0, e & kSymbolMask);
-  for (uint32_t depth = 2; depth <= kPrefilterDepth; ++depth, ++at) {
-    if (at >= n || p[at] >= 0x80) return kUndecided;
-    const uint32_t cls = c.ascii[p[at]];
-    if ((cls & (kClassSequence | kWordBit)) != kWordBit) return kUndecided;
-    const uint32_t symbol = cls & kSymbolMask;
-    if (symbol == 0) return kNone;
-    key = PrefilterKey(key, symbol);
-    const uint32_t probe = Probe(c, key);
-    if (probe & 2) return at + 1;
-    if ((probe & 1) == 0) return kNone;
-  }
-  return kNone;
-}
-
-// The automaton's side of a whole-text scan.
-struct VerifyState {
-  ScanCursor cur;
-  uint64_t scanned = 0;  ///< the automaton has seen every code point before this offset
-};
-
-// Runs the automaton from p[start], in the context `joined` / `word_begin`, past `until`,
-// until it is back at the root, or at depth 1 on a later symbol than `start` (which the
-// prefilter can take over; an earlier one would be looked at again and again), with nothing
-// waiting for confirmation. Out of line, so that the prefilter's loop stays small.
-// Where the prefilter goes on after the automaton, and in which context.
-struct Resume {
-  size_t at;
-  uint64_t word_begin;
-  bool joined;
-  bool go_on;  ///< false: the end of the text, or `on_match` stopped the scan
-};
-
-template <class OnMatch>
-[[gnu::noinline]] Resume Verify(const CompiledLexicon& c, const ScanRules& rules, VerifyState& v,
-                                const unsigned char* p, size_t start, size_t until, size_t n,
-                                OnMatch& on_match, bool joined, uint64_t word_begin) {
-  ScanCursor& cur = v.cur;
-  cur.state = 0;
-  cur.via = 0;
-  cur.gap = 0;
-  cur.joined = joined;
-  cur.word_begin = word_begin;
-  cur.report_after = v.scanned;
-  size_t at = start;
-  while (at < n) {
-    bool stopped = false;
-    at += ScanOne(c, rules, cur, p, at, n, /*at_end=*/true, 0, on_match, &stopped);
-    if (stopped) return {n, 0, false, false};
-    v.scanned = std::max<uint64_t>(v.scanned, at);
-    if (at >= until && cur.pending.empty() &&
-        (cur.state == 0 || (c.Depth(cur.state) == 1 &&
-                            (cur.ring[(cur.symbols - 1) & kRingMask] & kOffsetMask) > start))) {
-      if (cur.state == 0) return {at, cur.word_begin, cur.joined, true};
-      // Go on from the symbol that starts the partial match.
-      const uint64_t last = (cur.symbols - 1) & kRingMask;
-      return {cur.ring[last] & kOffsetMask, cur.word_ring[last], (cur.ring[last] & kJoinedBit) != 0,
-              true};
-    }
-  }
-  if (!cur.pending.empty()) Confirm(cur, on_match);
-  return {n, 0, false, false};
-}
-
-template <bool kOuter, class OnMatch>
-void ScanWholeFor(const CompiledLexicon& c, const ScanRules& rules, const unsigned char* p,
-                  size_t n, OnMatch& on_match) {
-  const uint32_t* const ascii = c.ascii.data();
-  VerifyState state;
-  bool joined = false;  // right after a word character
-  uint64_t word_begin = 0;
-  // The previous symbol, when a longer term may start with it: its prefilter key (0: none),
-  // where its code point begins, and the context before it.
-  uint64_t cand_key = 0;
-  size_t cand_at = 0;
-  bool cand_joined = false;
-  uint64_t cand_word_begin = 0;
-  size_t i = 0;
-  while (i < n) {
+    const unsigned char b = p[i];
     uint32_t cls;
     size_t used = 1;
-    if (p[i] < 0x80) {
-      cls = ascii[p[i]];
+    if (b < 0x80) {
+      cls = c.ascii[b];
     } else {
-      used = ClassAt(c, p, i, n, /*at_end=*/true, &cls);
+      char32_t cp = 0;
+      used = DecodeUtf8(p + i, n - i, at_end, &cp);
+      if (used == 0) break;
+      cls = cp == kInvalidUtf8 ? kClassRemoved : c.Class(cp);
     }
-    if (cls == kClassRemoved) {
-      joined = false;
+    // Outside any partial match, a word character in the middle of a word (when no term
+    // may start there) changes nothing.
+    if (cur.state == 0 && cur.joined && !c.inner_word_terms &&
+        (cls & (kClassSequence | kWordBit)) == kWordBit) {
+      cur.gap = 0;
       i += used;
       continue;
     }
-    size_t until = kNone;  // where the automaton must get to
-    bool from_candidate = false;
-    if ((cls & kClassSequence) != 0) {
-      until = i + used;  // a ligature: the automaton takes it
-      from_candidate = cand_key != 0;
-    } else {
-      if (cand_key != 0) {
-        const uint32_t symbol = cls & kSymbolMask;
-        if (symbol != 0) {
-          const uint64_t key = PrefilterKey(cand_key, symbol);
-          const uint32_t probe = Probe(c, key);
-          if (probe & 2) {
-            until = i + used;
-          } else if (probe & 1) {
-            until = Lookahead(c, p, i + used, n, key);
-          }
-          from_candidate = until != kNone;
-        }
-        cand_key = 0;
-      }
-      if (until == kNone) {
-        const bool word = (cls & kWordBit) != 0;
-        if (!(kOuter && word && joined)) {  // not inside a word
-          if (cls & kSingleBit) {
-            until = i + used;
-          } else if (kOuter && word && used == 1 && (cls & kStartBit)) {
-            // An ASCII word start: its next letters decide, read straight from the text.
-            switch (const size_t at = LatinWord(c, p, i + 1, n, cls)) {
-              case kNone:
-                break;
-              case kUndecided:
-                cand_key = PrefilterKey(0, cls & kSymbolMask);
-                cand_at = i;
-                cand_joined = joined;
-                cand_word_begin = word_begin;
-                break;
-              default:
-                until = at;
-            }
-          } else if (cls & kStartBit) {
-            cand_key = PrefilterKey(0, cls & kSymbolMask);
-            cand_at = i;
-            cand_joined = joined;
-            cand_word_begin = word_begin;
-          }
-          if (until == kNone) {
-            if (!joined) word_begin = i;
-            joined = word;
-          }
-        }
-        if (until == kNone) {
-          i += used;
-          if (kOuter && joined && cand_key == 0) {
-            // The rest of an ASCII word starts nothing: pass over it in one go.
-            while (i < n && c.word_byte[p[i]] != 0) ++i;
-          }
-          continue;
-        }
-      }
+    // A character no term contains, outside any partial match: most of normal text.
+    if ((cls & ~kWordBit) == 0 && cur.state == 0) {
+      cur.gap = 0;
+      if (cls != 0 && !cur.joined) cur.word_begin = base + i;
+      cur.joined = cls != 0;
+      i += used;
+      continue;
     }
-
-    // The automaton, from the candidate (or this code point) past `until`.
-    const Resume r =
-        from_candidate
-            ? Verify(c, rules, state, p, cand_at, until, n, on_match, cand_joined, cand_word_begin)
-            : Verify(c, rules, state, p, i, until, n, on_match, joined, word_begin);
-    if (!r.go_on) return;
-    i = r.at;
-    joined = r.joined;
-    word_begin = r.word_begin;
-    cand_key = 0;
+    if (!Step(c, rules, cur, cls, base + i, base + i + used, on_match)) {
+      *stopped = true;
+      return i + used - from;
+    }
+    i += used;
   }
-}
-
-template <class OnMatch>
-void ScanWhole(const CompiledLexicon& c, const ScanRules& rules, const unsigned char* p, size_t n,
-               OnMatch& on_match) {
-  if (c.inner_word_terms) {
-    ScanWholeFor<false>(c, rules, p, n, on_match);
-  } else {
-    ScanWholeFor<true>(c, rules, p, n, on_match);
-  }
+  if (at_end && i == n && !cur.pending.empty() && !Confirm(cur, on_match)) *stopped = true;
+  return i - from;
 }
 
 // Appends bytes [from, to) of the stream (pending[0] at `base`) to `out`, each character
@@ -699,16 +446,20 @@ uint64_t ContentFilter::LocaleMask(std::string_view locale) const {
 
 void ContentFilter::ScanAll(std::string_view text, const FilterContext& context,
                             std::vector<FilterMatch>* matches) const {
+  ScanCursor cur;
   auto on_match = [matches](const FilterMatch& m) {
     matches->push_back(m);
     return true;
   };
-  ScanWhole(*lexicon_, ScanRules{LocaleMask(context.locale), Cap(context.direction)},
-            reinterpret_cast<const unsigned char*>(text.data()), text.size(), on_match);
+  bool stopped = false;
+  ScanBytes(*lexicon_, ScanRules{LocaleMask(context.locale), Cap(context.direction)}, cur,
+            reinterpret_cast<const unsigned char*>(text.data()), 0, text.size(), true, 0, on_match,
+            &stopped);
 }
 
 FilterResult ContentFilter::Check(std::string_view text, const FilterContext& context) const {
   FilterResult result;
+  ScanCursor cur;
   std::vector<std::pair<uint64_t, uint64_t>> masks;
   auto on_match = [&result, &masks](const FilterMatch& m) {
     result.matches.push_back(m);
@@ -717,8 +468,10 @@ FilterResult ContentFilter::Check(std::string_view text, const FilterContext& co
     result.block = m;
     return false;
   };
-  ScanWhole(*lexicon_, ScanRules{LocaleMask(context.locale), Cap(context.direction)},
-            reinterpret_cast<const unsigned char*>(text.data()), text.size(), on_match);
+  bool stopped = false;
+  ScanBytes(*lexicon_, ScanRules{LocaleMask(context.locale), Cap(context.direction)}, cur,
+            reinterpret_cast<const unsigned char*>(text.data()), 0, text.size(), true, 0, on_match,
+            &stopped);
   const size_t cut = result.block ? result.block->stop : text.size();
   if (masks.empty()) {
     result.text.assign(text.substr(0, cut));

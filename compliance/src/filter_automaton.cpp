@@ -214,108 +214,6 @@ void DeriveRootInfo(CompiledLexicon* c) {
   }
 }
 
-// Calls fn(symbol, child) for every edge of state `s` (depth `depth`, not the root). ASCII rows
-// hold resolved targets too; a target one deeper is always a child (a fail target is at most
-// as deep as the state).
-template <class Fn>
-void ForEachChild(const CompiledLexicon& c, uint32_t s, uint32_t depth, Fn fn) {
-  const uint32_t* n = c.nodes.data() + s;
-  const uint32_t h = n[2];
-  const uint32_t* x = n + kNodeHeader;
-  auto visit = [&](uint32_t symbol, uint32_t to) {
-    if (to != 0 && c.Depth(to) == depth + 1) fn(symbol, to);
-  };
-  if (h & kNodeAsciiRow) {
-    for (uint32_t symbol = 1; symbol <= c.ascii_symbols; ++symbol) visit(symbol, x[symbol - 1]);
-    x += c.ascii_symbols;
-  }
-  if (h & kNodeBand) {
-    for (uint32_t k = 0; k < x[1]; ++k) visit(x[0] + k, x[2 + k]);
-  } else {
-    const uint32_t count = h & 0xFFFF;
-    for (uint32_t k = 0; k < count; ++k) visit(x[k], x[count + k]);
-  }
-}
-
-bool HasChild(const CompiledLexicon& c, uint32_t s, uint32_t depth) {
-  bool any = false;
-  ForEachChild(c, s, depth, [&any](uint32_t, uint32_t) { any = true; });
-  return any;
-}
-
-// A term ends exactly at state `s` of depth `depth` (its own report comes first).
-bool EndsTerm(const CompiledLexicon& c, uint32_t s, uint32_t depth) {
-  const uint32_t r = c.FirstReport(s);
-  return r != 0 && c.terms[c.reports[r].term].length == depth;
-}
-
-// The whole-text scan's tables, from the automaton alone (so a loaded cache cannot disagree
-// with them): the start bits of the class entries, and the prefilter over the first
-// kPrefilterDepth symbols of every term.
-void DerivePrefilter(CompiledLexicon* c) {
-  std::vector<uint32_t> bits(c->root_next.size(), 0);
-  struct Prefix {
-    uint32_t state;
-    uint64_t key;
-  };
-  std::vector<Prefix> level, next;
-  for (uint32_t symbol = 1; symbol < c->root_next.size(); ++symbol) {
-    const uint32_t s = c->root_next[symbol];
-    if (s == 0) continue;
-    if (EndsTerm(*c, s, 1)) bits[symbol] |= kSingleBit;
-    if (HasChild(*c, s, 1)) {
-      bits[symbol] |= kStartBit;
-      level.push_back({s, PrefilterKey(0, symbol)});
-    }
-  }
-  // Keys with their bits: alive for prefixes of 2 and 3 symbols that continue; enter for terms
-  // of 2 and 3 symbols and for every prefix of 4.
-  std::vector<std::pair<uint64_t, bool>> keys;  // key, enter (else alive)
-  for (uint32_t depth = 1; depth < kPrefilterDepth && !level.empty(); ++depth) {
-    next.clear();
-    for (const Prefix& p : level) {
-      ForEachChild(*c, p.state, depth, [&](uint32_t symbol, uint32_t to) {
-        const uint64_t key = PrefilterKey(p.key, symbol);
-        if (depth + 1 == kPrefilterDepth) {
-          keys.emplace_back(key, true);
-          return;
-        }
-        if (EndsTerm(*c, to, depth + 1)) keys.emplace_back(key, true);
-        if (HasChild(*c, to, depth + 1)) {
-          keys.emplace_back(key, false);
-          next.push_back({to, key});
-        }
-      });
-    }
-    level.swap(next);
-  }
-  // About 32 bits per key: each bit reads as set by chance about once in 30 probes.
-  size_t words = 2;
-  while (words * 64 < keys.size() * 32) words *= 2;
-  c->prefilter.assign(words, 0);
-  c->prefilter_shift = 64 - static_cast<uint32_t>(__builtin_ctzll(words));
-  for (const auto& [key, enter] : keys) {
-    const uint64_t h = CompiledLexicon::PrefilterHash(key);
-    c->prefilter[h >> c->prefilter_shift] |= uint64_t{1} << ((enter ? h >> 6 : h) & 63);
-  }
-  auto patch = [&bits](uint32_t& e) {
-    if (e == kClassRemoved || (e & kClassSequence) != 0) return;
-    e = (e & ~(kStartBit | kSingleBit)) | bits[e & kSymbolMask];
-  };
-  for (uint32_t& e : c->class_stage2) patch(e);
-  for (uint32_t& e : c->class_sequences) patch(e);
-  for (uint32_t cp = 0; cp < 128; ++cp) {
-    c->ascii[cp] = c->class_stage2[static_cast<size_t>(c->class_stage1[0]) * 256 + cp];
-    c->word_byte[cp] = (c->ascii[cp] & (kClassSequence | kWordBit)) == kWordBit ? 1 : 0;
-  }
-}
-
-// Everything derived from the stored arrays, after a compile or a load.
-void DeriveScanTables(CompiledLexicon* c) {
-  DeriveRootInfo(c);
-  DerivePrefilter(c);
-}
-
 }  // namespace
 
 bool IsWordScript(char32_t c) {
@@ -340,9 +238,9 @@ size_t CompiledLexicon::MemoryBytes() const {
   size_t n = sizeof(*this);
   n += class_stage1.capacity() * sizeof(uint16_t) + class_stage2.capacity() * sizeof(uint32_t) +
        class_sequences.capacity() * sizeof(uint32_t) + root_next.capacity() * sizeof(uint32_t) +
-       root_info.capacity() * sizeof(RootInfo) + prefilter.capacity() * sizeof(uint64_t) +
-       nodes.capacity() * sizeof(uint32_t) + reports.capacity() * sizeof(ReportRecord) +
-       terms.capacity() * sizeof(TermRecord) + strings.capacity();
+       root_info.capacity() * sizeof(RootInfo) + nodes.capacity() * sizeof(uint32_t) +
+       reports.capacity() * sizeof(ReportRecord) + terms.capacity() * sizeof(TermRecord) +
+       strings.capacity();
   for (const auto* list : {&categories, &lexicons, &locales}) {
     for (const std::string& s : *list) n += sizeof(s) + s.capacity();
   }
@@ -601,6 +499,7 @@ bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexi
   }
   c.root_next.resize(trie.root_next.size());
   for (size_t i = 0; i < trie.root_next.size(); ++i) c.root_next[i] = offset[trie.root_next[i]];
+  DeriveRootInfo(&c);
   c.state_count = n;
 
   // Term records.
@@ -647,7 +546,9 @@ bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexi
     if (term.whole_words && IsWordScript(term.folded.back())) r.flags |= kTermWordEnd;
     c.max_term_length = std::max<uint32_t>(c.max_term_length, r.length);
   }
-  DeriveScanTables(&c);
+  for (uint32_t cp = 0; cp < 128; ++cp) {
+    c.ascii[cp] = c.class_stage2[static_cast<size_t>(c.class_stage1[0]) * 256 + cp];
+  }
   *out = std::move(c);
   return true;
 }
@@ -657,7 +558,7 @@ bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexi
 namespace {
 
 constexpr char kMagic[8] = {'R', 'G', 'F', 'L', 'E', 'X', '0', '3'};
-constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kFormatVersion = 3;
 
 uint64_t Checksum(std::string_view bytes) {
   // 64-bit multiply-rotate over 8-byte words: a few ms for a 30 MB file.
@@ -777,8 +678,7 @@ bool Valid(CompiledLexicon* c) {
     if (b >= blocks) return false;
   }
   auto symbol_ok = [c](uint32_t e) {
-    return (e & kClassSequence) == 0 &&
-           (e & ~(kWordBit | kStartBit | kSingleBit | kSymbolMask)) == 0 &&
+    return (e & kClassSequence) == 0 && (e & ~(kWordBit | kSymbolMask)) == 0 &&
            (e & kSymbolMask) <= c->num_symbols;
   };
   for (uint32_t e : c->class_stage2) {
@@ -940,8 +840,11 @@ bool Deserialize(std::string_view bytes, std::string_view key, CompiledLexicon* 
                   in.Strings(&c.categories, 0xFFFF) && in.Strings(&c.lexicons, 0xFFFF) &&
                   in.Strings(&c.locales, 64) && in.AtEnd();
   if (!ok || !Valid(&c)) return false;
+  DeriveRootInfo(&c);
   c.inner_word_terms = inner == 1;
-  DeriveScanTables(&c);
+  for (uint32_t cp = 0; cp < 128; ++cp) {
+    c.ascii[cp] = c.class_stage2[static_cast<size_t>(c.class_stage1[0]) * 256 + cp];
+  }
   *out = std::move(c);
   return true;
 }

@@ -29,21 +29,6 @@ inline constexpr uint32_t kClassSequence = 0x80000000;
 inline constexpr uint32_t kWordBit = 0x40000000;
 inline constexpr uint32_t kSymbolMask = 0x00FFFFFF;
 inline constexpr uint32_t kNoTerm = 0xFFFFFFFF;
-/// Symbol entries also say how the symbol may begin a term (derived from the automaton, so
-/// the whole-text scan can skip text without walking it): kStartBit, some term of two or
-/// more symbols starts with it; kSingleBit, it is a one-symbol term.
-inline constexpr uint32_t kStartBit = 1u << 29;
-inline constexpr uint32_t kSingleBit = 1u << 28;
-
-/// The whole-text scan's prefilter looks at the first kPrefilterDepth symbols of a candidate
-/// start: prefixes of 2 and 3 symbols that some longer term continues ("alive"), and keys that
-/// send the scan to the automaton: whole terms of 2 or 3 symbols, and the first 4 symbols of
-/// longer ones. Keys are folded symbol ids, key = key * kPrefilterStep + symbol + 1.
-inline constexpr uint32_t kPrefilterDepth = 4;
-inline constexpr uint64_t kPrefilterStep = 0x100000001B3ull;
-inline uint64_t PrefilterKey(uint64_t key, uint32_t symbol) {
-  return key * kPrefilterStep + symbol + 1;
-}
 
 /// State layout in `nodes` (32-bit words), at the state's offset:
 ///   [0] fail state   [1] first report on the suffix chain (index into reports; 0: none)
@@ -105,11 +90,8 @@ struct CompiledLexicon {
   std::vector<uint16_t> class_stage1;  ///< 0x1100 entries: block index
   std::vector<uint32_t> class_stage2;  ///< blocks of 256 entries
   std::vector<uint32_t> class_sequences;
-  std::vector<uint32_t> root_next;  ///< the root's targets, by symbol
-  std::vector<RootInfo> root_info;  ///< the same with the targets' edges (derived)
-  /// Prefilter (derived): a blocked Bloom filter, both bits of a key in one 64-bit word.
-  std::vector<uint64_t> prefilter;
-  uint32_t prefilter_shift = 64;      ///< 64 - log2(prefilter.size())
+  std::vector<uint32_t> root_next;    ///< the root's targets, by symbol
+  std::vector<RootInfo> root_info;    ///< the same with the targets' edges (derived)
   std::vector<uint32_t> nodes;        ///< states; the root is at 0
   std::vector<ReportRecord> reports;  ///< [0] unused
   std::vector<TermRecord> terms;
@@ -118,18 +100,11 @@ struct CompiledLexicon {
   std::vector<std::string> lexicons;  ///< file names
   std::vector<std::string> locales;   ///< [0] is "" (every locale)
   std::array<uint32_t, 128> ascii{};  ///< class of each ASCII byte (derived, not stored)
-  /// 1 for an ASCII byte that is a word character (derived): the inside of a word is passed
-  /// over with one lookup per byte.
-  std::array<uint8_t, 256> word_byte{};
-  size_t state_count = 0;  ///< derived
+  size_t state_count = 0;             ///< derived
 
-  [[gnu::always_inline]] uint32_t Class(char32_t cp) const {
+  uint32_t Class(char32_t cp) const {
     if (cp < 128) return ascii[cp];
     if (cp > 0x10FFFF) return kClassRemoved;
-    return ClassAbove127(cp);
-  }
-  /// The class of a code point from U+0080 to U+10FFFF.
-  [[gnu::always_inline]] uint32_t ClassAbove127(char32_t cp) const {
     return class_stage2[static_cast<size_t>(class_stage1[cp >> 8]) * 256 + (cp & 0xFF)];
   }
 
@@ -175,10 +150,6 @@ struct CompiledLexicon {
     }
     return root_next[symbol];
   }
-
-  /// The prefilter: bit (h & 63) of word h >> prefilter_shift says "some longer term starts
-  /// with the key" (alive), bit ((h >> 6) & 63) "the automaton must look" (enter).
-  static uint64_t PrefilterHash(uint64_t key) { return key * 0x9E3779B97F4A7C15ull; }
 
   std::string_view TermText(uint32_t term) const {
     return std::string_view(strings).substr(terms[term].text_offset, terms[term].text_length);

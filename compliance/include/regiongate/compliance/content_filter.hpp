@@ -72,9 +72,6 @@ struct ScanCursor {
   std::array<uint64_t, kMaxTermLength> ring{};
   std::array<uint64_t, kMaxTermLength> word_ring{};
   std::vector<FilterMatch> pending;
-  /// Matches ending at or before this offset were reported already (a whole-text scan that
-  /// restarts the automaton a little way back must not report them twice).
-  uint64_t report_after = 0;
 };
 }  // namespace detail
 
