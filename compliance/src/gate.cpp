@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "regiongate/compliance/labels.hpp"
-#include "yaml_reader.hpp"
+#include "regiongate/compliance/yaml_reader.hpp"
 
 namespace rg::compliance {
 namespace {

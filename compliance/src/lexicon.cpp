@@ -9,7 +9,7 @@
 #include <unordered_map>
 
 #include "regiongate/compliance/text_normalizer.hpp"
-#include "yaml_reader.hpp"
+#include "regiongate/compliance/yaml_reader.hpp"
 
 namespace rg::compliance {
 namespace {

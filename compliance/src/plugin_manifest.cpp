@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "yaml_reader.hpp"
+#include "regiongate/compliance/yaml_reader.hpp"
 
 namespace rg::compliance {
 namespace {

@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "yaml_reader.hpp"
+#include "regiongate/compliance/yaml_reader.hpp"
 
 namespace rg::compliance {
 namespace {

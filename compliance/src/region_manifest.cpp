@@ -7,7 +7,7 @@
 #include "regiongate/compliance/labels.hpp"
 #include "regiongate/compliance/plugin_manifest.hpp"
 #include "regiongate/compliance/sha256.hpp"
-#include "yaml_reader.hpp"
+#include "regiongate/compliance/yaml_reader.hpp"
 
 namespace rg::compliance {
 namespace {

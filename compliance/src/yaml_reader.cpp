@@ -1,4 +1,4 @@
-#include "yaml_reader.hpp"
+#include "regiongate/compliance/yaml_reader.hpp"
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>

@@ -6,28 +6,14 @@
 #include <cstring>
 #include <vector>
 
+#include "regiongate/sdk/guard.hpp"
+
 namespace rg::core {
 
 namespace {
 
 std::string_view View(rg_str s) {
   return s.ptr == nullptr ? std::string_view() : std::string_view(s.ptr, s.len);
-}
-
-void ErrorSet(rg_error* error, rg_code code, rg_str message) noexcept {
-  if (error == nullptr) return;
-  error->code = code;
-  std::string_view text = View(message);
-  size_t n = std::min(text.size(), size_t{RG_ERROR_MESSAGE_CAPACITY - 1});
-  while (n > 0 && n < text.size() && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) {
-    --n;  // never cut a UTF-8 sequence in half
-  }
-  std::memcpy(error->message, text.data(), n);
-  error->message[n] = '\0';
-}
-
-void ErrorSet(rg_error* error, rg_code code, const std::string& message) noexcept {
-  ErrorSet(error, code, rg_str{message.data(), message.size()});
 }
 
 void Log(rg_host_context* context, rg_log_level level, rg_str message) noexcept {
@@ -109,7 +95,7 @@ rg_code Http(rg_call* call, const rg_http_request* request, const rg_http_respon
   try {
     if (call == nullptr || request == nullptr || sink == nullptr ||
         !RG_HAS_MEMBER(request, idle_timeout_ms) || !RG_HAS_MEMBER(sink, on_body)) {
-      ErrorSet(error, RG_ERR_INTERNAL, std::string("http() called with a missing argument"));
+      sdk::SetError(error, RG_ERR_INTERNAL, "http() called with a missing argument");
       return RG_ERR_INTERNAL;
     }
     HttpRequest out;
@@ -126,10 +112,10 @@ rg_code Http(rg_call* call, const rg_http_request* request, const rg_http_respon
     out.idle_timeout = std::chrono::milliseconds(request->idle_timeout_ms);
     SinkHandler handler(sink);
     const HttpOutcome outcome = call->backend->Http(*call, std::move(out), handler);
-    if (outcome.code != RG_OK) ErrorSet(error, outcome.code, outcome.message);
+    if (outcome.code != RG_OK) sdk::SetError(error, outcome.code, outcome.message);
     return outcome.code;
   } catch (...) {
-    ErrorSet(error, RG_ERR_INTERNAL, std::string("host failed while performing the request"));
+    sdk::SetError(error, RG_ERR_INTERNAL, "host failed while performing the request");
     return RG_ERR_INTERNAL;
   }
 }
@@ -172,8 +158,9 @@ const rg_host_services* HostServicesFactory::Create(const std::string& plugin_id
   s.secret_get = &SecretGet;
   s.is_cancelled = &IsCancelled;
   s.http = &Http;
+  // The SDK's own truncation, so the host and a plug-in without services write the same bytes.
   s.error_set = [](rg_error* error, rg_code code, rg_str message) noexcept {
-    ErrorSet(error, code, message);
+    sdk::SetError(error, code, View(message));
   };
   return &s;
 }

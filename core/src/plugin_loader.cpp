@@ -2,7 +2,6 @@
 
 #include <dlfcn.h>
 #include <elf.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -21,6 +20,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/dll/shared_library.hpp>
 #include <nlohmann/json.hpp>
+
+#include "regiongate/compliance/sha256.hpp"
 
 namespace rg::core {
 namespace {
@@ -289,43 +290,11 @@ bool ReadDynamicSymbols(const std::string& data, std::vector<std::string>* symbo
   return true;  // no .dynsym: exports nothing
 }
 
-// Lower-case hex sha256 of a file into *hex; on failure returns why (strerror text).
-std::optional<std::string> HashFile(const fs::path& path, std::string* hex) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                       &std::fclose);
-  if (!file) return ErrnoText(errno);
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
-    return std::string("OpenSSL cannot compute sha256");
-  }
-  std::array<unsigned char, size_t{64} * 1024> buffer;
-  size_t read = 0;
-  while ((read = std::fread(buffer.data(), 1, buffer.size(), file.get())) > 0) {
-    if (EVP_DigestUpdate(context.get(), buffer.data(), read) != 1) {
-      return std::string("OpenSSL cannot compute sha256");
-    }
-  }
-  if (std::ferror(file.get()) != 0) return ErrnoText(errno != 0 ? errno : EIO);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest;
-  unsigned int digest_size = 0;
-  if (EVP_DigestFinal_ex(context.get(), digest.data(), &digest_size) != 1) {
-    return std::string("OpenSSL cannot compute sha256");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  hex->clear();
-  hex->reserve(size_t{digest_size} * 2);
-  for (unsigned int i = 0; i < digest_size; ++i) {
-    *hex += kHex[digest[i] >> 4];
-    *hex += kHex[digest[i] & 0xF];
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 Result<std::string> Sha256File(const fs::path& path) {
   std::string hex;
-  if (const auto reason = HashFile(path, &hex)) {
+  if (const auto reason = compliance::Sha256OfFile(path, &hex)) {
     return Error{std::string(loader_error::kLibraryMissing),
                  "cannot read " + Quote(path) + " (" + *reason + ")"};
   }
@@ -480,7 +449,7 @@ std::shared_ptr<const LoadedPlugin> PluginLoader::LoadLocked(const fs::path& man
 
   // 3. Its sha256, before any of its code can run.
   std::string sha256;
-  if (const auto reason = HashFile(library_path, &sha256)) {
+  if (const auto reason = compliance::Sha256OfFile(library_path, &sha256)) {
     return refuse(loader_error::kLibraryMissing, "library " + library_name + " named in " +
                                                      manifest_name + " cannot be read (" + *reason +
                                                      "); check the file and its permissions");

@@ -162,8 +162,12 @@ class V1Decoder {
       return true;
     }
     if (!out_.Text(text)) return false;
-    const sdk::VendorFinish finish = sdk::ParseFinishReason(sdk::Member(data, "finish_reason"));
-    if (finish != sdk::VendorFinish::kNone) finish_ = finish;
+    const json& reason = sdk::Member(data, "finish_reason");
+    const sdk::VendorFinish finish = sdk::ParseFinishReason(reason);
+    if (finish != sdk::VendorFinish::kNone) {
+      finish_ = finish;
+      finish_reason_ = sdk::JsonScalarText(reason);
+    }
     const json& truncated = sdk::Member(data, "is_truncated");
     if (truncated.is_boolean() && truncated.get<bool>()) truncated_ = true;
     const json& is_end = sdk::Member(data, "is_end");
@@ -176,17 +180,10 @@ class V1Decoder {
   }
 
   void Finish(const json& body) {
-    if (finish_ == sdk::VendorFinish::kContentFilter) {
-      sdk::VendorError signal;
-      signal.code = "content_filter";
-      signal.message = "finish_reason content_filter";
-      exchange_.Fail(signal, {RG_ERR_PROVIDER_BLOCKED, "output"}, body, auth_hint_);
-      return;
-    }
     sdk::VendorFinish finish =
         finish_ == sdk::VendorFinish::kNone ? sdk::VendorFinish::kStop : finish_;
     if (truncated_ && finish == sdk::VendorFinish::kStop) finish = sdk::VendorFinish::kLength;
-    out_.Final(sdk::ToFinishReason(finish), RG_OK, exchange_.Details(body));
+    exchange_.Finish(finish, finish_reason_, body);
   }
 
   sdk::VendorExchange& exchange_;
@@ -201,6 +198,7 @@ class V1Decoder {
   int chunks_ = 0;
   json last_;
   sdk::VendorFinish finish_ = sdk::VendorFinish::kNone;
+  std::string finish_reason_;  // the vendor's word for finish_
   std::optional<sdk::VendorError> pending_;
   std::string side_;
 };
@@ -428,21 +426,12 @@ void Client::CompleteV1(const sdk::CallContext& context, sdk::EventWriter& out) 
   for (int attempt = 0; attempt < 2; ++attempt) {
     const std::optional<std::string> token = AccessToken(context, out, ak, sk);
     if (!token) return;
-    sdk::HttpCall call;
-    call.method = "POST";
-    call.endpoint_id = context.endpoint_id;
-    call.path = std::string(kV1ChatPrefix) + *suffix + "?access_token=" + QueryEncode(*token);
-    call.headers = {{"Content-Type", "application/json"}};
-    call.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    const sdk::HttpCall call = sdk::JsonPost(
+        context.endpoint_id,
+        std::string(kV1ChatPrefix) + *suffix + "?access_token=" + QueryEncode(*token), {}, body);
     sdk::VendorExchange exchange(context, out, {kPluginId, context.endpoint_id});
     V1Decoder decoder(exchange, /*may_refresh=*/attempt == 0, hint);
-    sdk::VendorExchange::Handlers handlers;
-    handlers.on_event = [&](const sdk::SseEvent& event) { return decoder.OnEvent(event); };
-    handlers.on_stream_end = [&](const std::optional<sdk::Status>& transport) {
-      decoder.OnStreamEnd(transport);
-    };
-    handlers.on_response = [&](const sdk::HttpResponse& response) { decoder.OnResponse(response); };
-    exchange.Run(call, stream, handlers);
+    exchange.RunDecoder(call, stream, decoder);
     if (!decoder.token_rejected()) return;
     ForgetToken(*token);
     context.host.Log(

@@ -201,7 +201,10 @@ class NativeDecoder {
       }
     }
     const sdk::VendorFinish parsed = sdk::ParseFinishReason(finish);
-    if (parsed != sdk::VendorFinish::kNone) finish_ = parsed;
+    if (parsed != sdk::VendorFinish::kNone) {
+      finish_ = parsed;
+      finish_reason_ = sdk::JsonScalarText(finish);
+    }
     return true;
   }
 
@@ -216,16 +219,7 @@ class NativeDecoder {
     return true;
   }
 
-  void Finish(const json& body) {
-    if (finish_ == sdk::VendorFinish::kContentFilter) {
-      sdk::VendorError signal;
-      signal.code = "content_filter";
-      signal.message = "finish_reason content_filter";
-      exchange_.Fail(signal, {RG_ERR_PROVIDER_BLOCKED, "output"}, body, auth_hint_);
-      return;
-    }
-    out_.Final(sdk::ToFinishReason(finish_), RG_OK, exchange_.Details(body));
-  }
+  void Finish(const json& body) { exchange_.Finish(finish_, finish_reason_, body); }
 
   sdk::VendorExchange& exchange_;
   sdk::EventWriter& out_;
@@ -239,6 +233,7 @@ class NativeDecoder {
   json held_tool_calls_;
   json last_data_;
   sdk::VendorFinish finish_ = sdk::VendorFinish::kNone;
+  std::string finish_reason_;  // the vendor's word for finish_
 };
 
 std::optional<Protocol> ParseProtocol(std::string_view name) {
@@ -395,30 +390,18 @@ void Client::CompleteNative(const sdk::CallContext& context, sdk::EventWriter& o
   const json& asked = sdk::Member(context.request.json, "incremental_output");
   const bool incremental = asked.is_boolean() ? asked.get<bool>() : incremental_output_;
   const bool stream = context.request.stream;
-  sdk::HttpCall call;
-  call.method = "POST";
-  call.endpoint_id = context.endpoint_id;
-  call.path = kNativePath;
-  call.headers = headers;
-  call.headers.emplace_back("Content-Type", "application/json");
+  sdk::HttpCall call = sdk::JsonPost(context.endpoint_id, kNativePath, headers,
+                                     BuildNativeRequest(context.request, incremental));
   if (stream) {
     call.headers.emplace_back("X-DashScope-SSE", "enable");
     call.headers.emplace_back("Accept", "text/event-stream");
   }
-  call.body = BuildNativeRequest(context.request, incremental)
-                  .dump(-1, ' ', false, json::error_handler_t::replace);
 
   sdk::VendorExchange exchange(context, out, {kPluginId, context.endpoint_id});
   NativeDecoder decoder(exchange, incremental,
                         "check the key in " + api_key_secret_ +
                             " (DashScope keys only work in the region that issued them)");
-  sdk::VendorExchange::Handlers handlers;
-  handlers.on_event = [&](const sdk::SseEvent& event) { return decoder.OnEvent(event); };
-  handlers.on_stream_end = [&](const std::optional<sdk::Status>& transport) {
-    decoder.OnStreamEnd(transport);
-  };
-  handlers.on_response = [&](const sdk::HttpResponse& response) { decoder.OnResponse(response); };
-  exchange.Run(call, stream, handlers);
+  exchange.RunDecoder(call, stream, decoder);
 }
 
 }  // namespace rg::plugins::qwen

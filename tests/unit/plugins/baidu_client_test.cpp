@@ -403,6 +403,19 @@ TEST_F(BaiduClientTest, V1StreamEndsAtIsEndWithTheLastUsage) {
   EXPECT_EQ(FinalOf(events).code, RG_OK);
 }
 
+TEST_F(BaiduClientTest, V1UnknownFinishIsAnErrorNotAStop) {
+  fake_.Enqueue(test::Json(200, kToken));
+  fake_.Enqueue(test::Sse(DataFrames(
+      {V1Chunk(0, false, "从前", 1), V1Chunk(1, true, "", 1, R"(,"finish_reason":"paused")")})));
+  const auto events = V1(Request(true));
+  EXPECT_EQ(TextOf(events), "从前");
+  EXPECT_EQ(FinalOf(events).code, RG_ERR_PROTOCOL);
+  EXPECT_EQ(FinalOf(events).finish, RG_FINISH_ERROR);
+  EXPECT_EQ(FinalOf(events).Json()["message"],
+            "baidu endpoint 'qianfan-v1' ended the answer with finish_reason 'paused', which "
+            "regiongate does not know; treat the answer as incomplete");
+}
+
 TEST_F(BaiduClientTest, V1StreamWithoutIsEndIsTruncated) {
   fake_.Enqueue(test::Json(200, kToken));
   fake_.Enqueue(

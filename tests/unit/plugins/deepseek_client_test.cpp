@@ -147,6 +147,36 @@ TEST_F(DeepSeekClientTest, ContentFilterAfterPartialTextBlocksTheOutput) {
   EXPECT_EQ(FinalOf(events).Json()["blocked"], "output");
 }
 
+// DeepSeek ends an answer its servers could not finish with insufficient_system_resource
+// (200, then [DONE]): the text so far is not a complete answer.
+TEST_F(DeepSeekClientTest, InsufficientSystemResourceIsAnIncompleteAnswerNotAStop) {
+  fake_.Enqueue(test::Sse(
+      DataFrames({Chunk(R"({"role":"assistant","content":""})"), Chunk(R"({"content":"从前有座"})"),
+                  Chunk("{}", R"("insufficient_system_resource")"), kUsageChunk, "[DONE]"})));
+  const auto events = Run(Request(true));
+  EXPECT_EQ(TextOf(events), "从前有座");
+  EXPECT_EQ(FinalOf(events).code, RG_ERR_PROTOCOL);
+  EXPECT_EQ(FinalOf(events).finish, RG_FINISH_ERROR);
+  EXPECT_EQ(FinalOf(events).Json()["vendor_code"], "insufficient_system_resource");
+  EXPECT_EQ(FinalOf(events).Json()["message"],
+            "deepseek endpoint 'cn' ended the answer with finish_reason "
+            "'insufficient_system_resource', which regiongate does not know; treat the answer "
+            "as incomplete");
+}
+
+TEST_F(DeepSeekClientTest, UnknownFinishReasonInABufferedAnswerIsAnErrorNotAStop) {
+  fake_.Enqueue(test::Json(
+      200, R"({"id":"0a1b","object":"chat.completion","created":1,"model":"deepseek-chat",)"
+           R"("choices":[{"index":0,"message":{"role":"assistant","content":"从前"},)"
+           R"("logprobs":null,"finish_reason":"paused_for_reasons"}],)"
+           R"("usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}})"));
+  const auto events = Run(Request(false));
+  EXPECT_EQ(TextOf(events), "从前");
+  EXPECT_EQ(FinalOf(events).code, RG_ERR_PROTOCOL);
+  EXPECT_EQ(FinalOf(events).finish, RG_FINISH_ERROR);
+  EXPECT_EQ(FinalOf(events).Json()["vendor_code"], "paused_for_reasons");
+}
+
 TEST_F(DeepSeekClientTest, UnknownEndpointIsRefused) {
   const auto events = fake_.Complete(*client_, Request(false), "global");
   EXPECT_EQ(FinalOf(events).code, RG_ERR_INVALID_REQUEST);

@@ -120,12 +120,7 @@ class FakeHost {
                         const rg_http_response_sink* sink,
                         rg_error* error) { return call->fake->Http(request, sink, error); };
     services_.error_set = [](rg_error* error, rg_code code, rg_str message) {
-      if (error == nullptr) return;
-      error->code = code;
-      const std::string_view text = sdk::FromRgStr(message);
-      const size_t n = std::min(text.size(), size_t{RG_ERROR_MESSAGE_CAPACITY - 1});
-      text.copy(error->message, n);
-      error->message[n] = '\0';
+      sdk::SetError(error, code, sdk::FromRgStr(message));
     };
     call_.fake = this;
     sdk::detail::GlobalHost() = sdk::Host(&services_);

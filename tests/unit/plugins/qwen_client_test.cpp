@@ -342,6 +342,14 @@ TEST_F(QwenClientTest, NativeLengthFinishIsMapped) {
   EXPECT_EQ(FinalOf(Native(Request(true))).finish, RG_FINISH_LENGTH);
 }
 
+TEST_F(QwenClientTest, NativeUnknownFinishIsAnErrorNotAStop) {
+  fake_.Enqueue(NativeSse(NativeEvent(1, "cut", "null", 1) + NativeEvent(2, "", "paused", 1)));
+  const auto events = Native(Request(true));
+  EXPECT_EQ(FinalOf(events).code, RG_ERR_PROTOCOL);
+  EXPECT_EQ(FinalOf(events).finish, RG_FINISH_ERROR);
+  EXPECT_EQ(FinalOf(events).Json()["vendor_code"], "paused");
+}
+
 TEST_F(QwenClientTest, NativeStreamWithoutAFinalEventIsTruncated) {
   fake_.Enqueue(NativeSse(NativeEvent(1, "我是", "null", 2) + NativeEvent(2, "通义", "null", 4)));
   const auto events = Native(Request(true));

@@ -3,12 +3,8 @@
 #include <algorithm>
 #include <set>
 
-// The compliance layer's reader for files people edit: positions, unknown keys with the
-// nearest known key, duplicate keys, type checks. Internal to rg::compliance (a static
-// library), reused here so case files get exactly the manifests' diagnostics.
-#include "yaml_reader.hpp"
-
 #include "regiongate/compliance/plugin_manifest.hpp"
+#include "regiongate/compliance/yaml_reader.hpp"  // case files get the manifests' diagnostics
 #include "regiongate/tools/sim_behavior.hpp"
 
 namespace rg::tools::conformance {

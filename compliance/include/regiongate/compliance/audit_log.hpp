@@ -27,9 +27,10 @@ enum class FsyncPolicy {
   kEveryRecord,  ///< fdatasync after every record and head update (default)
 };
 
-/// One request as the host knows it when the request ends. `outcome` is one of
-/// completed | refused | blocked | provider_blocked | denied | failed | cancelled
-/// (docs/pii-labels-audit.md says which is which); the writer does not police it.
+/// One request as the host knows it when the request ends. `outcome` is what the runtime
+/// writes (core/src/runtime.cpp): completed | blocked_input | blocked_output | denied |
+/// failed | cancelled (docs/pii-labels-audit.md says which is which); the writer does not
+/// police it.
 struct AuditRecord {
   std::string decision_id;
   /// When the request arrived; the epoch (default) means "now" by the writer's clock.

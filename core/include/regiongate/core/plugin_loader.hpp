@@ -103,8 +103,8 @@ class PluginLoader {
   std::vector<std::shared_ptr<const LoadedPlugin>> loaded_;
 };
 
-/// Lower-case hex sha256 of a file's contents (OpenSSL EVP). Fails with RG-L002 when the
-/// file cannot be read.
+/// Lower-case hex sha256 of a file's contents (rg::compliance's SHA-256, the one the loader
+/// checks libraries with). Fails with RG-L002 when the file cannot be read.
 Result<std::string> Sha256File(const std::filesystem::path& path);
 
 /// The dynamic symbols an ELF shared library exports: defined (not undefined), global, weak

@@ -52,6 +52,22 @@ void GuardVoid(Fn&& fn) noexcept {
   }
 }
 
+/// Writes `code` and `message` into a caller-owned error slot, cutting the message to fit
+/// RG_ERROR_MESSAGE_CAPACITY at a UTF-8 character boundary (abi.h's rule for rg_error).
+/// `error` may be NULL. The host's error_set service is this function, so a plug-in that
+/// fills a slot itself and one that asks the host produce the same bytes.
+inline void SetError(rg_error* error, rg_code code, std::string_view message) noexcept {
+  if (error == nullptr) return;
+  error->code = code;
+  size_t n = message.size() < RG_ERROR_MESSAGE_CAPACITY - 1 ? message.size()
+                                                            : RG_ERROR_MESSAGE_CAPACITY - 1;
+  while (n > 0 && n < message.size() && (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) {
+    --n;  // never cut a UTF-8 sequence in half
+  }
+  message.copy(error->message, n);
+  error->message[n] = '\0';
+}
+
 inline rg_str ToRgStr(std::string_view s) { return rg_str{s.data(), s.size()}; }
 inline std::string_view FromRgStr(rg_str s) {
   return s.ptr == nullptr ? std::string_view() : std::string_view(s.ptr, s.len);

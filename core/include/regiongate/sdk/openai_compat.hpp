@@ -248,7 +248,8 @@ class Decoder {
         }
       }
     }
-    const VendorFinish finish = ParseFinishReason(Member(choice, "finish_reason"));
+    const nlohmann::json& reason = Member(choice, "finish_reason");
+    const VendorFinish finish = ParseFinishReason(reason);
     if (finish == VendorFinish::kContentFilter && !pending_block_.has_value()) {
       VendorError signal;
       signal.code = "content_filter";
@@ -258,6 +259,7 @@ class Decoder {
       pending_side_ = "output";
     } else if (finish != VendorFinish::kNone) {
       finish_ = finish;
+      finish_reason_ = JsonScalarText(reason);
     }
     return true;
   }
@@ -277,8 +279,7 @@ class Decoder {
       exchange_.Fail(signal, Verdict{RG_ERR_PROVIDER_BLOCKED, "output"}, body, dialect_.auth_hint);
       return;
     }
-    const VendorFinish finish = finish_ == VendorFinish::kNone ? VendorFinish::kStop : finish_;
-    out_.Final(ToFinishReason(finish), RG_OK, exchange_.Details(body));
+    exchange_.Finish(finish_, finish_reason_, body);
   }
 
   VendorExchange& exchange_;
@@ -289,6 +290,7 @@ class Decoder {
   bool usage_seen_ = false;
   bool done_ = false;
   VendorFinish finish_ = VendorFinish::kNone;
+  std::string finish_reason_;  // the vendor's word for finish_
   std::optional<VendorError> pending_block_;
   std::string pending_side_;
   std::string refusal_;
@@ -301,23 +303,11 @@ inline void Complete(const CallContext& context, EventWriter& out, const Dialect
   VendorExchange exchange(context, out, dialect.label);
   Decoder decoder(exchange, dialect);
   const bool stream = body.value("stream", false);
-  HttpCall call;
-  call.method = "POST";
-  call.endpoint_id = dialect.label.endpoint;
-  call.path = dialect.path;
-  call.headers = dialect.headers;
-  call.headers.emplace_back("Content-Type", "application/json");
+  HttpCall call = JsonPost(dialect.label.endpoint, dialect.path, dialect.headers, body);
   call.headers.emplace_back("Accept", stream ? "text/event-stream" : "application/json");
-  call.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   call.total_timeout_ms = dialect.total_timeout_ms;
   call.idle_timeout_ms = dialect.idle_timeout_ms;
-  VendorExchange::Handlers handlers;
-  handlers.on_event = [&](const SseEvent& event) { return decoder.OnEvent(event); };
-  handlers.on_stream_end = [&](const std::optional<Status>& transport) {
-    decoder.OnStreamEnd(transport);
-  };
-  handlers.on_response = [&](const HttpResponse& response) { decoder.OnResponse(response); };
-  exchange.Run(call, stream, handlers);
+  exchange.RunDecoder(call, stream, decoder);
 }
 
 }  // namespace rg::sdk::openai_compat

@@ -62,19 +62,13 @@ inline const PluginDefinition*& GlobalDefinition() {
 
 inline void WriteError(rg_error* error, rg_code code, const std::string& message) {
   if (error == nullptr) return;
-  error->code = code;
+  error->code = code;  // also when a host's error_set forgets to
   const rg_host_services* services = GlobalHost().services();
   if (services != nullptr && services->error_set != nullptr) {
     services->error_set(error, code, ToRgStr(message));
     return;
   }
-  size_t n = message.size() < RG_ERROR_MESSAGE_CAPACITY - 1 ? message.size()
-                                                            : RG_ERROR_MESSAGE_CAPACITY - 1;
-  while (n > 0 && n < message.size() && (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) {
-    --n;  // do not cut a UTF-8 sequence
-  }
-  message.copy(error->message, n);
-  error->message[n] = '\0';
+  SetError(error, code, message);
 }
 
 inline rg_code InstanceCreate(rg_str config_json, rg_instance** out, rg_error* error) {

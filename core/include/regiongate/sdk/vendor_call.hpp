@@ -165,20 +165,25 @@ inline bool ReadCredential(const Host& host, EventWriter& out, std::string_view 
   return false;
 }
 
-/// A vendor finish reason, normalised.
-enum class VendorFinish { kNone, kStop, kLength, kToolCalls, kContentFilter };
+/// A vendor finish reason, normalised. kUnknown is a reason ParseFinishReason does not list.
+enum class VendorFinish { kNone, kStop, kLength, kToolCalls, kContentFilter, kUnknown };
 
-/// null, "" and DashScope's string "null" mean "still generating".
+/// null, "" and DashScope's string "null" mean "still generating". A reason not listed here
+/// (DeepSeek's insufficient_system_resource, whatever a vendor adds next) is kUnknown, never
+/// kStop: the vendor may have cut the answer short, so the call must not look complete.
 inline VendorFinish ParseFinishReason(const nlohmann::json& value) {
   if (!value.is_string()) return VendorFinish::kNone;
   const std::string reason = AsciiLower(value.get<std::string>());
   if (reason.empty() || reason == "null") return VendorFinish::kNone;
+  if (reason == "stop" || reason == "normal") return VendorFinish::kStop;  // normal: Qianfan
   if (reason == "length" || reason == "max_tokens") return VendorFinish::kLength;
   if (reason == "tool_calls" || reason == "function_call") return VendorFinish::kToolCalls;
   if (reason == "content_filter") return VendorFinish::kContentFilter;
-  return VendorFinish::kStop;  // "stop", Qianfan's "normal", and anything newer
+  return VendorFinish::kUnknown;
 }
 
+/// The FINAL finish reason of a vendor's. kUnknown is RG_FINISH_ERROR: it is emitted with
+/// RG_ERR_PROTOCOL (VendorExchange::Finish), never with RG_OK.
 inline rg_finish_reason ToFinishReason(VendorFinish finish) {
   switch (finish) {
     case VendorFinish::kLength:
@@ -187,6 +192,8 @@ inline rg_finish_reason ToFinishReason(VendorFinish finish) {
       return RG_FINISH_TOOL_CALLS;
     case VendorFinish::kContentFilter:
       return RG_FINISH_CONTENT_FILTER;
+    case VendorFinish::kUnknown:
+      return RG_FINISH_ERROR;
     default:
       return RG_FINISH_STOP;
   }
@@ -237,6 +244,20 @@ class ToolCallTracker {
   std::set<int64_t> ids_;
   std::set<int64_t> names_;
 };
+
+/// A POST of `body` as JSON to a declared endpoint: `headers`, then Content-Type. Invalid
+/// UTF-8 (a caller's message may hold some) is replaced instead of failing the dump.
+inline HttpCall JsonPost(std::string endpoint_id, std::string path, Headers headers,
+                         const nlohmann::json& body) {
+  HttpCall call;
+  call.method = "POST";
+  call.endpoint_id = std::move(endpoint_id);
+  call.path = std::move(path);
+  call.headers = std::move(headers);
+  call.headers.emplace_back("Content-Type", "application/json");
+  call.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return call;
+}
 
 /// One HTTP exchange with a vendor. Decides from the head whether the body is a stream
 /// (2xx, a stream was asked for, and the content type is not JSON: Qianfan v1 answers
@@ -345,6 +366,21 @@ class VendorExchange {
     handlers.on_response(response);
   }
 
+  /// Run() with a protocol decoder's OnEvent, OnStreamEnd and OnResponse as the handlers
+  /// (openai_compat::Decoder, DashScope native, Qianfan v1 all have that shape).
+  template <class Decoder>
+  void RunDecoder(const HttpCall& call, bool stream, Decoder& decoder) {
+    Handlers handlers;
+    handlers.on_event = [&decoder](const SseEvent& event) { return decoder.OnEvent(event); };
+    handlers.on_stream_end = [&decoder](const std::optional<Status>& transport) {
+      decoder.OnStreamEnd(transport);
+    };
+    handlers.on_response = [&decoder](const HttpResponse& response) {
+      decoder.OnResponse(response);
+    };
+    Run(call, stream, handlers);
+  }
+
   /// Stops reading without emitting FINAL, for a handler that will retry the call itself
   /// (Qianfan v1 after an expired access token: the only retry a plug-in does). The
   /// handler's on_event returns false after calling it.
@@ -399,6 +435,31 @@ class VendorExchange {
     }
     if (out_.text_bytes() > 0) message += "; the partial answer is incomplete";
     return out_.Fail(code, message, Details());
+  }
+
+  /// Emits FINAL for an answer the vendor ended with `finish` (kNone: it gave no reason, so
+  /// stop). content_filter is a block of the output (RG_ERR_PROVIDER_BLOCKED). A reason
+  /// regiongate does not know (kUnknown; `vendor_reason` is the vendor's word) fails the call
+  /// with RG_ERR_PROTOCOL and finish ERROR, as a truncated stream does: the answer may be
+  /// incomplete and must not be shown as a complete one. Otherwise RG_OK and the reason.
+  rg_code Finish(VendorFinish finish, std::string_view vendor_reason, const nlohmann::json& body) {
+    if (finish == VendorFinish::kContentFilter) {
+      VendorError signal;
+      signal.code = "content_filter";
+      signal.message = "finish_reason content_filter";
+      return Fail(signal, {RG_ERR_PROVIDER_BLOCKED, "output"}, body, {});
+    }
+    if (finish == VendorFinish::kUnknown) {
+      nlohmann::json details = Details(body);
+      details["vendor_code"] = std::string(vendor_reason);
+      return out_.Fail(RG_ERR_PROTOCOL,
+                       label_.Describe() + " ended the answer with finish_reason '" +
+                           std::string(vendor_reason) +
+                           "', which regiongate does not know; treat the answer as incomplete",
+                       std::move(details));
+    }
+    return out_.Final(ToFinishReason(finish == VendorFinish::kNone ? VendorFinish::kStop : finish),
+                      RG_OK, Details(body));
   }
 
   /// Emits FINAL RG_ERR_PROTOCOL for a body or stream event that is not the JSON expected.

@@ -1,8 +1,10 @@
 // Reading YAML files that people edit (plug-in manifests, region manifests, the filing
 // registry) with positions: every problem becomes a Diagnostic FILE:LINE:COL, and reading
 // carries on after a problem so that all of them are reported at once.
-// Internal to rg::compliance; the walk is driven by the expected shape, never by the input,
-// so cyclic aliases and deep nesting in hostile input cannot recurse without bound.
+// Internal: shared by rg::compliance and the conformance harness (whose case files get the
+// manifests' diagnostics this way), not an API for anyone else; it exposes yaml-cpp, so an
+// includer links yaml-cpp itself. The walk is driven by the expected shape, never by the
+// input, so cyclic aliases and deep nesting in hostile input cannot recurse without bound.
 #pragma once
 
 #include <cstdint>
