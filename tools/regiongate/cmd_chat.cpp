@@ -113,7 +113,10 @@ class LivePrinter {
   void (*previous_)(int) = nullptr;
 };
 
-int Report(const ChatOptions& o, const core::CompletionResult& result, nlohmann::json json) {
+// `json` keeps its keys in the order written, so the GB 45438 implicit metadata keeps its field
+// order (and the report reads in a stable order).
+int Report(const ChatOptions& o, const core::CompletionResult& result,
+           nlohmann::ordered_json json) {
   if (o.json) {
     if (json.contains("policy_outcome")) {
       json["outcome"] = json["policy_outcome"];
