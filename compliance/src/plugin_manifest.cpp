@@ -33,29 +33,6 @@ void SortByPosition(Diagnostics* diagnostics) {
                    });
 }
 
-nlohmann::json ScalarToJson(const YAML::Node& node, ValueType type) {
-  switch (type) {
-    case ValueType::kBool:
-      return node.Scalar()[0] == 't' || node.Scalar()[0] == 'T';
-    case ValueType::kInt:
-      try {
-        return node.as<int64_t>();
-      } catch (const YAML::Exception&) {
-        return node.Scalar();
-      }
-    case ValueType::kFloat:
-      try {
-        return node.as<double>();
-      } catch (const YAML::Exception&) {
-        return node.Scalar();
-      }
-    case ValueType::kString:
-      return node.Scalar();
-    default:
-      return nullptr;
-  }
-}
-
 class PluginManifestParser {
  public:
   PluginManifestParser(const std::string& file, Diagnostics* out) : r_(file, out) {}
@@ -285,7 +262,7 @@ class PluginManifestParser {
             (s.type == "number" && (type == ValueType::kInt || type == ValueType::kFloat)) ||
             (s.type == "boolean" && type == ValueType::kBool);
         if (matches) {
-          s.default_value = ScalarToJson(d->node, type);
+          s.default_value = detail::ToJson(d->node);
         } else {
           r_.Report(d->pos, "RG-M104",
                     "'" + d->path + "' must be " +

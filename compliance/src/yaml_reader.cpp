@@ -121,6 +121,42 @@ Pos PosOf(const YAML::Node& node, Pos fallback) {
   return {mark.line + 1, mark.column + 1};
 }
 
+nlohmann::json ToJson(const YAML::Node& node) {
+  switch (TypeOf(node)) {
+    case ValueType::kNull:
+      return nullptr;
+    case ValueType::kBool:
+      return node.as<bool>();
+    case ValueType::kInt:
+      try {
+        return node.as<int64_t>();
+      } catch (const YAML::Exception&) {
+        return node.Scalar();
+      }
+    case ValueType::kFloat:
+      try {
+        return node.as<double>();
+      } catch (const YAML::Exception&) {
+        return node.Scalar();
+      }
+    case ValueType::kString:
+    case ValueType::kOther:
+      return node.Scalar();
+    case ValueType::kList: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : node) out.push_back(ToJson(item));
+      return out;
+    }
+    case ValueType::kMap: {
+      nlohmann::json out = nlohmann::json::object();
+      for (auto it = node.begin(); it != node.end(); ++it)
+        out[it->first.Scalar()] = ToJson(it->second);
+      return out;
+    }
+  }
+  return nullptr;
+}
+
 ValueType TypeOf(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return ValueType::kNull;
   if (node.IsSequence()) return ValueType::kList;

@@ -49,43 +49,6 @@ const std::vector<std::string>& Blockers() {
 
 bool IsPluginOrAny(std::string_view s) { return s == "any" || compliance::detail::IsIdentifier(s); }
 
-// A YAML value as JSON, with scalars typed as the YAML 1.2 core schema reads them.
-json ToJson(const YAML::Node& node) {
-  switch (compliance::detail::TypeOf(node)) {
-    case ValueType::kNull:
-      return nullptr;
-    case ValueType::kBool:
-      return node.as<bool>();
-    case ValueType::kInt:
-      try {
-        return node.as<int64_t>();
-      } catch (const YAML::Exception&) {
-        return node.Scalar();
-      }
-    case ValueType::kFloat:
-      try {
-        return node.as<double>();
-      } catch (const YAML::Exception&) {
-        return node.Scalar();
-      }
-    case ValueType::kString:
-    case ValueType::kOther:
-      return node.Scalar();
-    case ValueType::kList: {
-      json out = json::array();
-      for (const auto& item : node) out.push_back(ToJson(item));
-      return out;
-    }
-    case ValueType::kMap: {
-      json out = json::object();
-      for (auto it = node.begin(); it != node.end(); ++it)
-        out[it->first.Scalar()] = ToJson(it->second);
-      return out;
-    }
-  }
-  return nullptr;
-}
-
 // A string, or a list of strings.
 std::vector<std::string> OneOrMany(Reader& r, const MapReader& map, std::string_view key) {
   std::optional<Value> v = map.Get(key);
@@ -167,7 +130,7 @@ class SuiteParser {
       if (compliance::detail::TypeOf(settings->node) != ValueType::kMap) {
         r_.WrongType(*settings, "a mapping of plug-in settings");
       } else {
-        c->settings = ToJson(settings->node);
+        c->settings = compliance::detail::ToJson(settings->node);
       }
     }
     if (auto system = map.String("system")) c->system = *system;
@@ -228,7 +191,7 @@ class SuiteParser {
         r_.WrongType(*audit, "a mapping of audit record fields to expected values");
       } else {
         for (auto it = audit->node.begin(); it != audit->node.end(); ++it) {
-          e.audit[it->first.Scalar()] = ToJson(it->second);
+          e.audit[it->first.Scalar()] = compliance::detail::ToJson(it->second);
         }
       }
     }

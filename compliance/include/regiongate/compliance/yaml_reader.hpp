@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include "regiongate/compliance/diagnostic.hpp"
 
@@ -35,6 +36,9 @@ enum class ValueType { kNull, kBool, kInt, kFloat, kString, kList, kMap, kOther 
 ValueType TypeOf(const YAML::Node& node);
 /// "a string", "an integer", "a list", ... for messages.
 std::string_view Describe(ValueType type);
+/// A YAML value as JSON, with scalars typed as TypeOf reads them (an integer or float too
+/// large for its C++ type stays the string it was written as).
+nlohmann::json ToJson(const YAML::Node& node);
 
 /// Optimal-string-alignment distance, ASCII case-insensitive.
 size_t EditDistance(std::string_view a, std::string_view b);
