@@ -131,24 +131,6 @@ void SortUnique(std::vector<std::string>& list) {
   list.erase(std::unique(list.begin(), list.end()), list.end());
 }
 
-// The text of a message's content as the input policies see it: a string, or the "text" of
-// each text part joined without a separator, which is what plug-ins that take string content
-// send and what a model reads. Non-text parts contribute nothing (they are refused elsewhere
-// when the region inspects input).
-std::string ContentText(const nlohmann::json& content) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string out;
-  if (content.is_array()) {
-    for (const auto& part : content) {
-      if (!part.is_object() || part.value("type", nlohmann::json()) != "text") continue;
-      if (const auto text = part.find("text"); text != part.end() && text->is_string()) {
-        out += text->get_ref<const std::string&>();
-      }
-    }
-  }
-  return out;
-}
-
 // A message's text split the way it travels: one string, or one entry per text part.
 struct MessageText {
   std::vector<std::string> parts;
@@ -169,9 +151,11 @@ std::string PartKind(const nlohmann::json& part) {
   return "a part of type '" + type->get<std::string>() + "'";
 }
 
-// Reads the text of `content` (at `where`, e.g. "messages[0].content") into `out`. Anything the
-// policies cannot inspect (a part other than {"type":"text","text":"..."}, content that is
-// neither a string nor a list) comes back as the reason, for the RG-R007 refusal.
+// Reads the text of `content` (at `where`, e.g. "messages[0].content") into `out`: a string,
+// or the "text" of each text part, which joined (MessageText::Joined) is what plug-ins that
+// take string content send and what a model reads. Anything the policies cannot inspect (a
+// part other than {"type":"text","text":"..."}, content that is neither a string nor a list)
+// is passed over, and the first such thing comes back as the reason, for the RG-R007 refusal.
 std::optional<std::string> ReadMessageText(const nlohmann::json& content, const std::string& where,
                                            MessageText* out) {
   if (content.is_string()) {
@@ -179,18 +163,22 @@ std::optional<std::string> ReadMessageText(const nlohmann::json& content, const 
     return std::nullopt;
   }
   if (!content.is_array()) return "'" + where + "' is a JSON " + content.type_name();
+  std::optional<std::string> unreadable;
   for (size_t i = 0; i < content.size(); ++i) {
     const auto& part = content[i];
     const std::string at = where + "[" + std::to_string(i) + "]";
+    std::optional<std::string> reason;
     if (!part.is_object() || part.value("type", nlohmann::json()) != "text") {
-      return "'" + at + "' is " + PartKind(part);
+      reason = "'" + at + "' is " + PartKind(part);
+    } else if (const auto text = part.find("text"); text == part.end() || !text->is_string()) {
+      reason = "'" + at + ".text' is not a string";
+    } else {
+      out->parts.push_back(text->get<std::string>());
+      out->slots.push_back(i);
     }
-    const auto text = part.find("text");
-    if (text == part.end() || !text->is_string()) return "'" + at + ".text' is not a string";
-    out->parts.push_back(text->get<std::string>());
-    out->slots.push_back(i);
+    if (reason && !unreadable) unreadable = std::move(reason);
   }
-  return std::nullopt;
+  return unreadable;
 }
 
 // One change the input policies made to a message's joined text: bytes [begin, end) became
@@ -311,7 +299,11 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
   record.store_prompt_text = region->audit.store_prompt_text;
   if (body.contains("messages") && body["messages"].is_array() && !body["messages"].empty()) {
     const auto& last = body["messages"].back();
-    if (last.is_object() && last.contains("content")) record.prompt = ContentText(last["content"]);
+    if (last.is_object() && last.contains("content")) {
+      MessageText text;  // the text parts only, whatever else the message holds
+      (void)ReadMessageText(last["content"], "", &text);
+      record.prompt = text.Joined();
+    }
   }
 
   // The audit trail first: a region that requires one refuses when it cannot be written.
@@ -378,10 +370,7 @@ Result<GatedCompletion> Runtime::Complete(const std::string& locale,
   auto send_final = [&] {
     if (!on_event) return;
     nlohmann::ordered_json data = nlohmann::ordered_json::object();
-    if (out.result.final_data.is_object()) {
-      data = nlohmann::ordered_json::parse(
-          out.result.final_data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    }
+    if (out.result.final_data.is_object()) data = out.result.final_data;
     data["outcome"] = out.outcome;
     data["decision_id"] = out.decision_id;
     if (out.labels.implicit_metadata.is_object()) {
