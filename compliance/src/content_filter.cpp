@@ -57,9 +57,22 @@ struct ScanRules {
   FilterAction cap;
 };
 
+// The cursor's scalars, in registers while ScanBytes runs (it copies them in and out): the
+// ring and the waiting matches stay in the cursor.
+struct Regs {
+  uint32_t state;
+  uint32_t via;
+  uint32_t gap;
+  uint32_t pair;  // a depth-2 state reached inside a word from its first letter: pairs' index
+  bool joined;
+  bool waiting;  // cur.pending is not empty
+  uint64_t word_begin;
+  uint64_t symbols;
+};
+
 // Matches that had to wait for the next character are confirmed: it is not a word character.
 template <class OnMatch>
-inline bool Confirm(ScanCursor& cur, OnMatch& on_match) {
+bool Confirm(ScanCursor& cur, OnMatch& on_match) {
   for (size_t i = 0; i < cur.pending.size(); ++i) {
     if (!on_match(cur.pending[i])) {
       cur.pending.clear();
@@ -73,66 +86,30 @@ inline bool Confirm(ScanCursor& cur, OnMatch& on_match) {
 // A separator (or invalid byte): confirms waiting matches; too many in a row end the
 // current partial match (the cap on what a stream holds back).
 template <class OnMatch>
-inline bool Removed(const CompiledLexicon& c, ScanCursor& cur, OnMatch& on_match) {
-  if (!cur.pending.empty() && !Confirm(cur, on_match)) return false;
-  cur.joined = false;
-  if (cur.gap <= c.max_separator_run && ++cur.gap > c.max_separator_run) {
-    cur.state = 0;
-    cur.via = 0;
+[[gnu::always_inline]] inline bool Removed(const CompiledLexicon& c, ScanCursor& cur, Regs& r,
+                                           OnMatch& on_match) {
+  if (r.waiting) {
+    r.waiting = false;
+    if (!Confirm(cur, on_match)) return false;
+  }
+  r.joined = false;
+  if (r.gap <= c.max_separator_run && ++r.gap > c.max_separator_run) {
+    r.state = 0;
+    r.via = c.root_via;
+    r.pair = 0;
   }
   return true;
 }
 
-// One symbol entry (kWordBit | symbol id) of a code point at stream offsets [begin, end).
+// Reports the terms ending at r.state, the symbol just scanned ending at stream offset `end`.
 template <class OnMatch>
-[[gnu::always_inline]] inline bool Symbol(const CompiledLexicon& c, const ScanRules& rules,
-                                          ScanCursor& cur, uint32_t entry, uint64_t begin,
-                                          uint64_t end, OnMatch& on_match) {
-  const bool word = (entry & kWordBit) != 0;
-  if (!cur.pending.empty()) {
-    if (word) {
-      cur.pending.clear();  // the term runs on into a word: not a whole-word match
-    } else if (!Confirm(cur, on_match)) {
-      return false;
-    }
-  }
-  cur.gap = 0;
-  if (!cur.joined) cur.word_begin = begin;
-  // A word character straight after another cannot start a whole-word term: without 'part'
-  // terms, such positions are no starts at all, and the automaton keeps only suffixes that
-  // begin at a real start (English text then mostly stays at the root).
-  const bool no_start = word && cur.joined && !c.inner_word_terms;
-  cur.ring[cur.symbols & kRingMask] =
-      begin | (cur.joined ? kJoinedBit : 0) | (no_start ? kNoStartBit : 0);
-  cur.word_ring[cur.symbols & kRingMask] = cur.word_begin;
-  ++cur.symbols;
-  cur.joined = word;
-  // From the root or a depth-1 state without an edge for the symbol (the common case in CJK
-  // text), RootInfo has the target and whether it reports, without touching either state.
-  const uint32_t symbol = entry & kSymbolMask;
-  bool reports;
-  const detail::RootInfo* from = cur.state == 0 ? nullptr : &c.root_info[cur.via];
-  if (cur.state == 0 || (cur.via != 0 && symbol != from->child[0] && symbol != from->child[1] &&
-                         (from->flags & detail::kRootUseNode) == 0)) {
-    const detail::RootInfo& to = no_start ? c.root_info[0] : c.root_info[symbol];
-    cur.state = to.state;
-    cur.via = to.state != 0 ? symbol : 0;
-    reports = (to.flags & detail::kRootReports) != 0;
-  } else {
-    uint32_t t = c.Next(cur.state, symbol);
-    while (t != 0 && (cur.ring[(cur.symbols - c.Depth(t)) & kRingMask] & kNoStartBit)) {
-      t = c.Fail(t);
-    }
-    cur.state = t;
-    cur.via = t != 0 && t == c.root_info[symbol].state ? symbol : 0;
-    reports = c.FirstReport(t) != 0;
-  }
-  if (!reports) return true;
-  for (uint32_t r = c.FirstReport(cur.state); r != 0; r = c.reports[r].next) {
-    const uint32_t term = c.reports[r].term;
+[[gnu::noinline]] bool Report(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& cur,
+                              uint32_t state, uint64_t symbols, uint64_t end, OnMatch& on_match) {
+  for (uint32_t i = c.FirstReport(state); i != 0; i = c.reports[i].next) {
+    const uint32_t term = c.reports[i].term;
     const detail::TermRecord& t = c.terms[term];
     if (t.locale != 0 && ((rules.locale_mask >> t.locale) & 1) == 0) continue;
-    const uint64_t first = (cur.symbols - t.length) & kRingMask;
+    const uint64_t first = (symbols - t.length) & kRingMask;
     const uint64_t start = cur.ring[first];
     if ((t.flags & detail::kTermWordStart) && (start & kJoinedBit)) continue;
     FilterMatch m;
@@ -151,20 +128,157 @@ template <class OnMatch>
   return true;
 }
 
+// The transition from a state deeper than 1 (or one whose edges may include `symbol`), keeping
+// only suffixes that begin where a term may start.
+[[gnu::noinline]] uint32_t NextFromState(const CompiledLexicon& c, const ScanCursor& cur,
+                                         uint32_t from, uint64_t symbols, uint64_t word_begin,
+                                         uint32_t symbol, bool no_start) {
+  uint32_t t = c.Next(from, symbol);
+  if (t == 0) return 0;
+  // Inside a word, once the partial match cannot go on, every shorter suffix starts inside
+  // this word (where no term may start) unless the partial match began before the word.
+  if (no_start && c.Depth(t) != c.Depth(from) + 1 &&
+      (cur.ring[(symbols - 1 - c.Depth(from)) & kRingMask] & kOffsetMask) >= word_begin) {
+    return 0;
+  }
+  while (t != 0 && (cur.ring[(symbols - c.Depth(t)) & kRingMask] & kNoStartBit)) {
+    t = c.Fail(t);
+  }
+  return t;
+}
+
+// Moves r.state on by `symbol` (already in the ring); returns whether the new state ends a term.
+[[gnu::always_inline]] inline bool Transition(const CompiledLexicon& c, const ScanCursor& cur,
+                                              Regs& r, uint32_t symbol, bool no_start) {
+  if (symbol - 1 < c.front_symbols && r.state != 0) {
+    if (no_start && r.via - 1 < c.front_symbols) {
+      // The second letter of a word: a depth-2 state, or the root.
+      const uint32_t pair = r.via * (c.front_symbols + 1) + symbol;
+      const detail::PairInfo& to = c.pairs[pair];
+      r.state = to.state;
+      r.via = to.state != 0 ? 0 : c.root_via;
+      r.pair = to.state != 0 ? pair : 0;
+      return to.reports != 0;
+    }
+    if (r.pair != 0 && !c.HasTriple(r.pair, symbol)) {
+      // No edge from a depth-2 state begun at a word's first letter: every shorter suffix
+      // starts inside that word, where no term may start; go on from the root.
+      r.state = 0;
+      r.via = c.root_via;
+    }
+  }
+  r.pair = 0;
+  // From the root, or from a depth-1 state without an edge for the symbol (the common case in
+  // CJK text: its children's Bloom bits say so), RootInfo has the target and whether it
+  // reports, without touching either state.
+  if (!c.root_info[r.via].MayHaveChild(symbol)) [[likely]] {
+    const detail::RootInfo& to = c.root_info[no_start ? 0 : symbol];
+    r.state = to.state;
+    r.via = to.state != 0 ? symbol : c.root_via;
+    return (to.flags & detail::kRootReports) != 0;
+  }
+  const uint32_t t = NextFromState(c, cur, r.state, r.symbols, r.word_begin, symbol, no_start);
+  r.state = t;
+  r.via = t == 0 ? c.root_via : t == c.root_info[symbol].state ? symbol : 0;
+  return c.FirstReport(t) != 0;
+}
+
+// One symbol entry (kWordBit | symbol id) of a code point at stream offsets [begin, end).
+template <class OnMatch>
+[[gnu::always_inline]] inline bool Symbol(const CompiledLexicon& c, const ScanRules& rules,
+                                          ScanCursor& cur, Regs& r, uint32_t entry, uint64_t begin,
+                                          uint64_t end, OnMatch& on_match) {
+  const bool word = (entry & kWordBit) != 0;
+  if (r.waiting) [[unlikely]] {
+    if (word) {
+      cur.pending.clear();  // the term runs on into a word: not a whole-word match
+      r.waiting = false;
+    } else {
+      r.waiting = false;
+      if (!Confirm(cur, on_match)) return false;
+    }
+  }
+  r.gap = 0;
+  if (!r.joined) r.word_begin = begin;
+  // A word character straight after another cannot start a whole-word term: without 'part'
+  // terms, such positions are no starts at all, and the automaton keeps only suffixes that
+  // begin at a real start (English text then mostly stays at the root).
+  const bool no_start = word && r.joined && !c.inner_word_terms;
+  cur.ring[r.symbols & kRingMask] =
+      begin | (r.joined ? kJoinedBit : 0) | (no_start ? kNoStartBit : 0);
+  cur.word_ring[r.symbols & kRingMask] = r.word_begin;
+  ++r.symbols;
+  r.joined = word;
+  if (!Transition(c, cur, r, entry & kSymbolMask, no_start)) [[likely]]
+    return true;
+  const bool go_on = Report(c, rules, cur, r.state, r.symbols, end, on_match);
+  r.waiting = !cur.pending.empty();
+  return go_on;
+}
+
 // One code point of class `cls` at stream offsets [begin, end). `on_match(const FilterMatch&)`
 // returns false to stop the scan; then Step returns false too.
 template <class OnMatch>
 [[gnu::always_inline]] inline bool Step(const CompiledLexicon& c, const ScanRules& rules,
-                                        ScanCursor& cur, uint32_t cls, uint64_t begin, uint64_t end,
-                                        OnMatch& on_match) {
-  if ((cls & kClassSequence) == 0) return Symbol(c, rules, cur, cls, begin, end, on_match);
-  if (cls == kClassRemoved) return Removed(c, cur, on_match);
+                                        ScanCursor& cur, Regs& r, uint32_t cls, uint64_t begin,
+                                        uint64_t end, OnMatch& on_match) {
+  if ((cls & kClassSequence) == 0) [[likely]] {
+    return Symbol(c, rules, cur, r, cls, begin, end, on_match);
+  }
+  if (cls == kClassRemoved) return Removed(c, cur, r, on_match);
   const uint32_t* seq = c.class_sequences.data() + (cls & kSymbolMask);
   const uint32_t count = (cls >> 24) & 0x7F;
   for (uint32_t k = 0; k < count; ++k) {
-    if (!Symbol(c, rules, cur, seq[k], begin, end, on_match)) return false;
+    if (!Symbol(c, rules, cur, r, seq[k], begin, end, on_match)) return false;
   }
   return true;
+}
+
+// The symbol of an ASCII byte when it is a letter or digit with front tables; else 0.
+[[gnu::always_inline]] inline uint32_t FrontSymbol(const CompiledLexicon& c, unsigned char byte) {
+  if (byte >= 0x80) return 0;
+  const uint32_t cls = c.ascii[byte];
+  if ((cls & (kClassSequence | kWordBit)) != kWordBit) return 0;
+  const uint32_t symbol = cls & kSymbolMask;
+  return symbol - 1 < c.front_symbols ? symbol : 0;
+}
+
+// A word that begins outside any partial match, with front symbol `a` at p[i]: its first
+// three letters decide most words without touching a state (the second from `pairs`, the
+// third from `triples`). Scans what they decide and returns where the scan goes on; a letter
+// that ends a term, or a fourth letter, is left to Step.
+[[gnu::always_inline]] inline size_t WordFront(const CompiledLexicon& c, ScanCursor& cur, Regs& r,
+                                               uint32_t a, const unsigned char* p, size_t i,
+                                               size_t n, uint64_t base) {
+  const detail::RootInfo& first = c.root_info[a];
+  if (first.flags & detail::kRootReports) return i;
+  r.gap = 0;
+  r.joined = true;
+  r.word_begin = base + i;
+  cur.ring[r.symbols & kRingMask] = r.word_begin;
+  cur.word_ring[r.symbols & kRingMask] = r.word_begin;
+  ++r.symbols;
+  ++i;
+  if (first.state == 0) return i;  // no term starts with it: the rest of the word is skipped
+  const uint32_t b = i < n ? FrontSymbol(c, p[i]) : 0;
+  const uint32_t pair = a * (c.front_symbols + 1) + b;
+  if (b == 0 || c.pairs[pair].reports != 0) {
+    r.state = first.state;
+    r.via = a;
+    return i;
+  }
+  cur.ring[r.symbols & kRingMask] = (base + i) | kJoinedBit | kNoStartBit;
+  cur.word_ring[r.symbols & kRingMask] = r.word_begin;
+  ++r.symbols;
+  ++i;
+  const uint32_t second = c.pairs[pair].state;
+  if (second == 0) return i;
+  const uint32_t d = i < n ? FrontSymbol(c, p[i]) : 0;
+  if (d != 0 && !c.HasTriple(pair, d)) return i;  // back at the root, inside the word
+  r.state = second;
+  r.via = 0;
+  r.pair = pair;
+  return i;
 }
 
 // Scans bytes [from, n) of `p`, whose byte 0 is at stream offset `base`. Returns the bytes
@@ -175,42 +289,80 @@ template <class OnMatch>
 size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& cur,
                  const unsigned char* p, size_t from, size_t n, bool at_end, uint64_t base,
                  OnMatch& on_match, bool* stopped) {
+  // In the scan, `via` indexes root_info for every state: the root has its own entry.
+  Regs r{cur.state,      cur.state == 0 ? c.root_via : cur.via,
+         cur.gap,        0,
+         cur.joined,     !cur.pending.empty(),
+         cur.word_begin, cur.symbols};
+  const uint32_t* ascii = c.ascii.data();
+  const bool skip_words = !c.inner_word_terms;
   size_t i = from;
   while (i < n) {
     const unsigned char b = p[i];
     uint32_t cls;
     size_t used = 1;
     if (b < 0x80) {
-      cls = c.ascii[b];
+      cls = ascii[b];
+      if ((cls & (kClassSequence | kWordBit)) == kWordBit && r.state == 0 && skip_words) {
+        if (r.joined) {
+          // Outside any partial match, the rest of a word where no term may start changes
+          // nothing: skip it (most of English text).
+          do {
+            ++i;
+          } while (i < n && p[i] < 0x80 && (ascii[p[i]] & (kClassSequence | kWordBit)) == kWordBit);
+          r.gap = 0;
+          continue;
+        }
+        const uint32_t a = cls & kSymbolMask;
+        if (a - 1 < c.front_symbols && !r.waiting) {
+          const size_t next = WordFront(c, cur, r, a, p, i, n, base);
+          if (next != i) {
+            i = next;
+            continue;
+          }
+        }
+      }
     } else {
-      char32_t cp = 0;
-      used = DecodeUtf8(p + i, n - i, at_end, &cp);
-      if (used == 0) break;
+      char32_t cp;
+      if ((b & 0xF0) == 0xE0 && i + 2 < n && (p[i + 1] & 0xC0) == 0x80 &&
+          (p[i + 2] & 0xC0) == 0x80 && b != 0xE0 && b != 0xED) {
+        // Three bytes, not overlong and not a surrogate (E0 and ED take the general path).
+        cp = (b & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu);
+        used = 3;
+      } else {
+        used = DecodeUtf8(p + i, n - i, at_end, &cp);
+        if (used == 0) break;
+      }
       cls = cp == kInvalidUtf8 ? kClassRemoved : c.Class(cp);
-    }
-    // Outside any partial match, a word character in the middle of a word (when no term
-    // may start there) changes nothing.
-    if (cur.state == 0 && cur.joined && !c.inner_word_terms &&
-        (cls & (kClassSequence | kWordBit)) == kWordBit) {
-      cur.gap = 0;
-      i += used;
-      continue;
+      if ((cls & (kClassSequence | kWordBit)) == kWordBit && r.joined && r.state == 0 &&
+          skip_words) {
+        r.gap = 0;
+        i += used;
+        continue;
+      }
     }
     // A character no term contains, outside any partial match: most of normal text.
-    if ((cls & ~kWordBit) == 0 && cur.state == 0) {
-      cur.gap = 0;
-      if (cls != 0 && !cur.joined) cur.word_begin = base + i;
-      cur.joined = cls != 0;
+    if ((cls & ~kWordBit) == 0 && r.state == 0) [[unlikely]] {
+      r.gap = 0;
+      if (cls != 0 && !r.joined) r.word_begin = base + i;
+      r.joined = cls != 0;
       i += used;
       continue;
     }
-    if (!Step(c, rules, cur, cls, base + i, base + i + used, on_match)) {
+    if (!Step(c, rules, cur, r, cls, base + i, base + i + used, on_match)) {
       *stopped = true;
-      return i + used - from;
+      i += used;
+      break;
     }
     i += used;
   }
-  if (at_end && i == n && !cur.pending.empty() && !Confirm(cur, on_match)) *stopped = true;
+  if (!*stopped && at_end && i == n && r.waiting && !Confirm(cur, on_match)) *stopped = true;
+  cur.state = r.state;
+  cur.via = r.via == c.root_via ? 0 : r.via;
+  cur.gap = r.gap;
+  cur.joined = r.joined;
+  cur.word_begin = r.word_begin;
+  cur.symbols = r.symbols;
   return i - from;
 }
 

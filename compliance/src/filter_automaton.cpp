@@ -197,7 +197,11 @@ const BaseClassTable& BaseClasses() {
 
 // RootInfo from root_next and the depth-1 states (which Valid() has checked, for a load).
 void DeriveRootInfo(CompiledLexicon* c) {
-  c->root_info.assign(c->root_next.size(), RootInfo{0, {kNoChild, kNoChild}, 0});
+  // One entry per symbol; [0] stands for states deeper than 1 (every symbol may be an edge:
+  // ask the state), and one more at the end for the root itself (no state to leave).
+  c->root_info.assign(c->root_next.size() + 1, RootInfo{0, 0, {0, 0}});
+  c->root_info[0].children[0] = c->root_info[0].children[1] = ~uint64_t{0};
+  c->root_via = static_cast<uint32_t>(c->root_next.size());
   for (size_t symbol = 1; symbol < c->root_next.size(); ++symbol) {
     const uint32_t s = c->root_next[symbol];
     if (s == 0) continue;
@@ -205,12 +209,58 @@ void DeriveRootInfo(CompiledLexicon* c) {
     info.state = s;
     const uint32_t* n = c->nodes.data() + s;
     if (n[1] != 0) info.flags |= kRootReports;
+    auto add = [&info](uint32_t child) {
+      const uint32_t bit = RootInfo::ChildBit(child);
+      info.children[bit >> 6] |= uint64_t{1} << (bit & 63);
+    };
     const uint32_t h = n[2];
-    if ((h & (kNodeAsciiRow | kNodeBand)) != 0 || (h & 0xFFFF) > 2) {
-      info.flags |= kRootUseNode;
-      continue;
+    const uint32_t* x = n + kNodeHeader;
+    if (h & kNodeAsciiRow) {
+      // A resolved row: the edges are the targets one level deeper.
+      const uint32_t depth = (h >> 16) & 0xFF;
+      for (uint32_t k = 0; k < c->ascii_symbols; ++k) {
+        if (x[k] != 0 && ((c->nodes[x[k] + 2] >> 16) & 0xFF) == depth + 1) add(k + 1);
+      }
+      x += c->ascii_symbols;
     }
-    for (uint32_t k = 0; k < (h & 0xFFFF); ++k) info.child[k] = n[kNodeHeader + k];
+    if (h & kNodeBand) {
+      for (uint32_t k = 0; k < x[1]; ++k) {
+        if (x[2 + k] != 0) add(x[0] + k);
+      }
+    } else {
+      for (uint32_t k = 0; k < (h & 0xFFFF); ++k) add(x[k]);
+    }
+  }
+}
+
+// The front tables from the automaton (after DeriveRootInfo).
+void DeriveFront(CompiledLexicon* c) {
+  c->pairs.clear();
+  c->triples.clear();
+  c->front_symbols = c->ascii_symbols <= kMaxFrontSymbols ? c->ascii_symbols : 0;
+  const uint32_t a_max = c->front_symbols;
+  if (a_max == 0) return;
+  const size_t row = a_max + 1;
+  c->pairs.assign(row * row, PairInfo{0, 0});
+  c->triples.assign((row * row * row + 63) / 64, 0);
+  auto child = [c](uint32_t s, uint32_t symbol) {
+    const uint32_t t = c->Next(s, symbol);
+    return t != 0 && c->Depth(t) == c->Depth(s) + 1 ? t : 0;
+  };
+  for (uint32_t a = 1; a <= a_max; ++a) {
+    const uint32_t s1 = c->root_next[a];
+    if (s1 == 0) continue;
+    for (uint32_t b = 1; b <= a_max; ++b) {
+      const uint32_t s2 = child(s1, b);
+      if (s2 == 0) continue;
+      const size_t pair = a * row + b;
+      c->pairs[pair] = PairInfo{s2, c->FirstReport(s2) != 0 ? 1u : 0u};
+      for (uint32_t d = 1; d <= a_max; ++d) {
+        if (child(s2, d) == 0) continue;
+        const size_t bit = pair * row + d;
+        c->triples[bit >> 6] |= uint64_t{1} << (bit & 63);
+      }
+    }
   }
 }
 
@@ -238,7 +288,8 @@ size_t CompiledLexicon::MemoryBytes() const {
   size_t n = sizeof(*this);
   n += class_stage1.capacity() * sizeof(uint16_t) + class_stage2.capacity() * sizeof(uint32_t) +
        class_sequences.capacity() * sizeof(uint32_t) + root_next.capacity() * sizeof(uint32_t) +
-       root_info.capacity() * sizeof(RootInfo) + nodes.capacity() * sizeof(uint32_t) +
+       root_info.capacity() * sizeof(RootInfo) + pairs.capacity() * sizeof(PairInfo) +
+       triples.capacity() * sizeof(uint64_t) + nodes.capacity() * sizeof(uint32_t) +
        reports.capacity() * sizeof(ReportRecord) + terms.capacity() * sizeof(TermRecord) +
        strings.capacity();
   for (const auto* list : {&categories, &lexicons, &locales}) {
@@ -500,6 +551,7 @@ bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexi
   c.root_next.resize(trie.root_next.size());
   for (size_t i = 0; i < trie.root_next.size(); ++i) c.root_next[i] = offset[trie.root_next[i]];
   DeriveRootInfo(&c);
+  DeriveFront(&c);
   c.state_count = n;
 
   // Term records.
@@ -841,6 +893,7 @@ bool Deserialize(std::string_view bytes, std::string_view key, CompiledLexicon* 
                   in.Strings(&c.locales, 64) && in.AtEnd();
   if (!ok || !Valid(&c)) return false;
   DeriveRootInfo(&c);
+  DeriveFront(&c);
   c.inner_word_terms = inner == 1;
   for (uint32_t cp = 0; cp < 128; ++cp) {
     c.ascii[cp] = c.class_stage2[static_cast<size_t>(c.class_stage1[0]) * 256 + cp];

@@ -48,13 +48,29 @@ inline constexpr uint32_t kNodeHoldShift = 26;
 /// The root's row, with what a scan needs to leave a depth-1 state without touching it: in CJK
 /// text nearly every character starts some term, and the next one rarely continues it.
 struct RootInfo {
-  uint32_t state;     ///< target of the root's edge for this symbol (0: none)
-  uint32_t child[2];  ///< that state's edges' symbols (kNoChild: fewer)
-  uint32_t flags;     ///< kRootUseNode | kRootReports
+  uint32_t state;  ///< target of the root's edge for this symbol (0: none)
+  uint32_t flags;  ///< kRootReports
+  /// That state's edges' symbols as a one-hash Bloom filter (ChildBit): a symbol whose bit is
+  /// clear is no edge, and the scan goes on from the root's row.
+  uint64_t children[2];
+
+  bool MayHaveChild(uint32_t symbol) const {
+    const uint32_t bit = ChildBit(symbol);
+    return (children[bit >> 6] >> (bit & 63)) & 1;
+  }
+  static uint32_t ChildBit(uint32_t symbol) { return (symbol * 0x9E3779B1u) >> 25; }
 };
-inline constexpr uint32_t kNoChild = 0xFFFFFFFF;
-inline constexpr uint32_t kRootUseNode = 1;  ///< more edges, or an ASCII row: ask the state
 inline constexpr uint32_t kRootReports = 2;  ///< the state ends a term
+
+/// Inside a Latin word, where only the word's first letter may start a term, the first three
+/// letters decide most words without touching a state (English text rarely gets further).
+struct PairInfo {
+  uint32_t state;    ///< the depth-2 state the two symbols lead to from the root (0: none)
+  uint32_t reports;  ///< that state ends a term
+};
+/// Front tables are built when the lexicons' ASCII symbols are at most this many (letters and
+/// digits are 36).
+inline constexpr uint32_t kMaxFrontSymbols = 63;
 
 /// A term ending at a state, and the next one on its suffix chain (0: none; always a smaller
 /// index, so chains end).
@@ -90,8 +106,18 @@ struct CompiledLexicon {
   std::vector<uint16_t> class_stage1;  ///< 0x1100 entries: block index
   std::vector<uint32_t> class_stage2;  ///< blocks of 256 entries
   std::vector<uint32_t> class_sequences;
-  std::vector<uint32_t> root_next;    ///< the root's targets, by symbol
-  std::vector<RootInfo> root_info;    ///< the same with the targets' edges (derived)
+  std::vector<uint32_t> root_next;  ///< the root's targets, by symbol
+  std::vector<RootInfo> root_info;  ///< the same with the targets' edges (derived)
+  uint32_t root_via = 0;            ///< root_info's entry for the root itself (derived)
+  /// Symbols 1..front_symbols (ASCII) have front tables (derived; 0: none).
+  uint32_t front_symbols = 0;
+  std::vector<PairInfo> pairs;    ///< [a * (front_symbols + 1) + b]
+  std::vector<uint64_t> triples;  ///< bit [pair index * (front_symbols + 1) + c]: a depth-3 state
+
+  bool HasTriple(uint32_t pair, uint32_t symbol) const {
+    const size_t bit = size_t{pair} * (front_symbols + 1) + symbol;
+    return (triples[bit >> 6] >> (bit & 63)) & 1;
+  }
   std::vector<uint32_t> nodes;        ///< states; the root is at 0
   std::vector<ReportRecord> reports;  ///< [0] unused
   std::vector<TermRecord> terms;
