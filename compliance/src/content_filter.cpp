@@ -63,6 +63,7 @@ struct Regs {
   uint32_t state;
   uint32_t via;
   uint32_t gap;
+  uint32_t run;   // symbols in a row, up to the last, where no term may start
   uint32_t pair;  // a depth-2 state reached inside a word from its first letter: pairs' index
   bool joined;
   bool waiting;  // cur.pending is not empty
@@ -128,19 +129,16 @@ template <class OnMatch>
   return true;
 }
 
-// The transition from a state deeper than 1 (or one whose edges may include `symbol`), keeping
-// only suffixes that begin where a term may start.
+// The transition from a state that may have an edge for `symbol`, keeping only suffixes that
+// begin where a term may start. `run`: symbols in a row, up to the last, where none may.
 [[gnu::noinline]] uint32_t NextFromState(const CompiledLexicon& c, const ScanCursor& cur,
-                                         uint32_t from, uint64_t symbols, uint64_t word_begin,
+                                         uint32_t from, uint64_t symbols, uint32_t run,
                                          uint32_t symbol, bool no_start) {
-  uint32_t t = c.Next(from, symbol);
-  if (t == 0) return 0;
-  // Inside a word, once the partial match cannot go on, every shorter suffix starts inside
-  // this word (where no term may start) unless the partial match began before the word.
-  if (no_start && c.Depth(t) != c.Depth(from) + 1 &&
-      (cur.ring[(symbols - 1 - c.Depth(from)) & kRingMask] & kOffsetMask) >= word_begin) {
-    return 0;
-  }
+  if (const uint32_t child = c.Child(from, symbol); child != 0) return child;
+  // Every shorter suffix of `from` starts where no term may start (inside the word whose first
+  // letter began it): go on from the root.
+  if (run + 1 >= c.Depth(from)) return no_start ? 0 : c.root_next[symbol];
+  uint32_t t = c.Next(c.Fail(from), symbol);
   while (t != 0 && (cur.ring[(symbols - c.Depth(t)) & kRingMask] & kNoStartBit)) {
     t = c.Fail(t);
   }
@@ -149,7 +147,8 @@ template <class OnMatch>
 
 // Moves r.state on by `symbol` (already in the ring); returns whether the new state ends a term.
 [[gnu::always_inline]] inline bool Transition(const CompiledLexicon& c, const ScanCursor& cur,
-                                              Regs& r, uint32_t symbol, bool no_start) {
+                                              Regs& r, uint32_t symbol, bool no_start,
+                                              uint32_t run) {
   if (symbol - 1 < c.front_symbols && r.state != 0) {
     if (no_start && r.via - 1 < c.front_symbols) {
       // The second letter of a word: a depth-2 state, or the root.
@@ -177,7 +176,7 @@ template <class OnMatch>
     r.via = to.state != 0 ? symbol : c.root_via;
     return (to.flags & detail::kRootReports) != 0;
   }
-  const uint32_t t = NextFromState(c, cur, r.state, r.symbols, r.word_begin, symbol, no_start);
+  const uint32_t t = NextFromState(c, cur, r.state, r.symbols, run, symbol, no_start);
   r.state = t;
   r.via = t == 0 ? c.root_via : t == c.root_info[symbol].state ? symbol : 0;
   return c.FirstReport(t) != 0;
@@ -209,7 +208,9 @@ template <class OnMatch>
   cur.word_ring[r.symbols & kRingMask] = r.word_begin;
   ++r.symbols;
   r.joined = word;
-  if (!Transition(c, cur, r, entry & kSymbolMask, no_start)) [[likely]]
+  const uint32_t run = r.run;
+  r.run = no_start ? run + 1 : 0;
+  if (!Transition(c, cur, r, entry & kSymbolMask, no_start, run)) [[likely]]
     return true;
   const bool go_on = Report(c, rules, cur, r.state, r.symbols, end, on_match);
   r.waiting = !cur.pending.empty();
@@ -258,6 +259,7 @@ template <class OnMatch>
   cur.ring[r.symbols & kRingMask] = r.word_begin;
   cur.word_ring[r.symbols & kRingMask] = r.word_begin;
   ++r.symbols;
+  r.run = 0;
   ++i;
   if (first.state == 0) return i;  // no term starts with it: the rest of the word is skipped
   const uint32_t b = i < n ? FrontSymbol(c, p[i]) : 0;
@@ -270,6 +272,7 @@ template <class OnMatch>
   cur.ring[r.symbols & kRingMask] = (base + i) | kJoinedBit | kNoStartBit;
   cur.word_ring[r.symbols & kRingMask] = r.word_begin;
   ++r.symbols;
+  r.run = 1;
   ++i;
   const uint32_t second = c.pairs[pair].state;
   if (second == 0) return i;
@@ -278,6 +281,52 @@ template <class OnMatch>
   r.state = second;
   r.via = 0;
   r.pair = pair;
+  return i;
+}
+
+// Characters of a script without spaces (CJK) that are symbols and leave the state through
+// the root's row without a report: most of Chinese text, in a loop of its own. `cls` is the
+// symbol of the three bytes at p[i], which the caller has checked; returns where the general
+// loop goes on.
+[[gnu::always_inline]] inline size_t CjkRun(const CompiledLexicon& c, ScanCursor& cur, Regs& r,
+                                            uint32_t cls, const unsigned char* p, size_t i,
+                                            size_t n, uint64_t base) {
+  const detail::RootInfo* root = c.root_info.data();
+  uint64_t symbols = r.symbols;
+  uint64_t word_begin = r.word_begin;
+  bool joined = r.joined;
+  uint32_t state;
+  uint32_t via;
+  for (;;) {
+    const uint64_t begin = base + i;
+    if (!joined) word_begin = begin;
+    cur.ring[symbols & kRingMask] = begin | (joined ? kJoinedBit : 0);
+    cur.word_ring[symbols & kRingMask] = word_begin;
+    ++symbols;
+    joined = false;
+    state = root[cls].state;
+    via = state != 0 ? cls : c.root_via;
+    i += 3;
+    if (i + 2 >= n) break;
+    const unsigned char b = p[i];
+    if ((b & 0xF0) != 0xE0 || b == 0xE0 || b == 0xED || (p[i + 1] & 0xC0) != 0x80 ||
+        (p[i + 2] & 0xC0) != 0x80) {
+      break;
+    }
+    cls = c.Class((b & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu));
+    if (cls == 0 || (cls & (kClassSequence | kWordBit)) != 0 || root[via].MayHaveChild(cls) ||
+        (root[cls].flags & detail::kRootReports) != 0) {
+      break;
+    }
+  }
+  r.state = state;
+  r.via = via;
+  r.gap = 0;
+  r.run = 0;
+  r.pair = 0;
+  r.joined = false;
+  r.word_begin = word_begin;
+  r.symbols = symbols;
   return i;
 }
 
@@ -290,10 +339,15 @@ size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& c
                  const unsigned char* p, size_t from, size_t n, bool at_end, uint64_t base,
                  OnMatch& on_match, bool* stopped) {
   // In the scan, `via` indexes root_info for every state: the root has its own entry.
-  Regs r{cur.state,      cur.state == 0 ? c.root_via : cur.via,
-         cur.gap,        0,
-         cur.joined,     !cur.pending.empty(),
-         cur.word_begin, cur.symbols};
+  Regs r{cur.state,
+         cur.state == 0 ? c.root_via : cur.via,
+         cur.gap,
+         cur.run,
+         0,
+         cur.joined,
+         !cur.pending.empty(),
+         cur.word_begin,
+         cur.symbols};
   const uint32_t* ascii = c.ascii.data();
   const bool skip_words = !c.inner_word_terms;
   size_t i = from;
@@ -334,6 +388,12 @@ size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& c
         if (used == 0) break;
       }
       cls = cp == kInvalidUtf8 ? kClassRemoved : c.Class(cp);
+      if (used == 3 && cls != 0 && (cls & (kClassSequence | kWordBit)) == 0 && !r.waiting &&
+          !c.root_info[r.via].MayHaveChild(cls) &&
+          (c.root_info[cls].flags & detail::kRootReports) == 0) {
+        i = CjkRun(c, cur, r, cls, p, i, n, base);
+        continue;
+      }
       if ((cls & (kClassSequence | kWordBit)) == kWordBit && r.joined && r.state == 0 &&
           skip_words) {
         r.gap = 0;
@@ -363,6 +423,7 @@ size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& c
   cur.joined = r.joined;
   cur.word_begin = r.word_begin;
   cur.symbols = r.symbols;
+  cur.run = r.run;
   return i - from;
 }
 

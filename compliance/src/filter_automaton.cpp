@@ -216,10 +216,8 @@ void DeriveRootInfo(CompiledLexicon* c) {
     const uint32_t h = n[2];
     const uint32_t* x = n + kNodeHeader;
     if (h & kNodeAsciiRow) {
-      // A resolved row: the edges are the targets one level deeper.
-      const uint32_t depth = (h >> 16) & 0xFF;
       for (uint32_t k = 0; k < c->ascii_symbols; ++k) {
-        if (x[k] != 0 && ((c->nodes[x[k] + 2] >> 16) & 0xFF) == depth + 1) add(k + 1);
+        if (x[k] & kRowChild) add(k + 1);
       }
       x += c->ascii_symbols;
     }
@@ -243,10 +241,7 @@ void DeriveFront(CompiledLexicon* c) {
   const size_t row = a_max + 1;
   c->pairs.assign(row * row, PairInfo{0, 0});
   c->triples.assign((row * row * row + 63) / 64, 0);
-  auto child = [c](uint32_t s, uint32_t symbol) {
-    const uint32_t t = c->Next(s, symbol);
-    return t != 0 && c->Depth(t) == c->Depth(s) + 1 ? t : 0;
-  };
+  auto child = [c](uint32_t s, uint32_t symbol) { return c->Child(s, symbol); };
   for (uint32_t a = 1; a <= a_max; ++a) {
     const uint32_t s1 = c->root_next[a];
     if (s1 == 0) continue;
@@ -497,8 +492,8 @@ bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexi
     for (size_t s = 0; s < n; ++s) {
       offset[s] = static_cast<uint32_t>(words);
       words += shape_of(s).words;
-      if (words >= 0xFFFFFFFFull) {
-        *error = "the lexicons are too large for one automaton (over 16 GiB of states)";
+      if (words >= kRowChild) {
+        *error = "the lexicons are too large for one automaton (over 8 GiB of states)";
         return false;
       }
     }
@@ -531,7 +526,8 @@ bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexi
     uint32_t* x = node + kNodeHeader;
     if (ascii_row[s]) {
       for (uint32_t symbol = 1; symbol <= c.ascii_symbols; ++symbol) {
-        x[symbol - 1] = offset[trie.Next(static_cast<uint32_t>(s), symbol)];
+        const uint32_t t = trie.Next(static_cast<uint32_t>(s), symbol);
+        x[symbol - 1] = offset[t] | (trie.states[t].depth == st.depth + 1 ? kRowChild : 0);
       }
       x += c.ascii_symbols;
     }
@@ -610,7 +606,7 @@ bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexi
 namespace {
 
 constexpr char kMagic[8] = {'R', 'G', 'F', 'L', 'E', 'X', '0', '3'};
-constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kFormatVersion = 4;
 
 uint64_t Checksum(std::string_view bytes) {
   // 64-bit multiply-rotate over 8-byte words: a few ms for a 30 MB file.
@@ -804,7 +800,11 @@ bool Valid(CompiledLexicon* c) {
     const uint32_t* x = n + kNodeHeader;
     if (h & kNodeAsciiRow) {
       for (uint32_t k = 0; k < c->ascii_symbols; ++k) {
-        if (!state_ok(x[k]) || depth_at[x[k]] > depth + 1) return false;
+        const uint32_t to = x[k] & ~kRowChild;
+        if (!state_ok(to) ||
+            ((x[k] & kRowChild) != 0 ? depth_at[to] != depth + 1 : depth_at[to] > depth)) {
+          return false;
+        }
       }
       x += c->ascii_symbols;
     }

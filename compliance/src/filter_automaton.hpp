@@ -10,6 +10,7 @@
 // Internal to rg::compliance.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -37,10 +38,12 @@ inline constexpr uint32_t kNoTerm = 0xFFFFFFFF;
 ///       i.e. the longest suffix that a later character could still extend into a term
 ///   [3] [4] lowest and highest symbol with an edge anywhere on the fail chain (others go
 ///           straight to the root's row)
-///   then, with kNodeAsciiRow: ascii_symbols resolved targets for symbols 1..ascii_symbols;
+///   then, with kNodeAsciiRow: ascii_symbols resolved targets for symbols 1..ascii_symbols,
+///       kRowChild set on those that are the state's own edges (children);
 ///   then, with kNodeBand: [lo] [width] and width targets (0: no edge); otherwise count
 ///   symbols (ascending) followed by count targets.
 inline constexpr uint32_t kNodeHeader = 5;
+inline constexpr uint32_t kRowChild = 0x80000000;
 inline constexpr uint32_t kNodeBand = 1u << 24;
 inline constexpr uint32_t kNodeAsciiRow = 1u << 25;
 inline constexpr uint32_t kNodeHoldShift = 26;
@@ -147,7 +150,7 @@ struct CompiledLexicon {
       const uint32_t h = n[2];
       const uint32_t* x = n + kNodeHeader;
       if (h & kNodeAsciiRow) {
-        if (symbol <= ascii_symbols) return x[symbol - 1];
+        if (symbol <= ascii_symbols) return x[symbol - 1] & ~kRowChild;
         x += ascii_symbols;
       }
       if (h & kNodeBand) {
@@ -175,6 +178,35 @@ struct CompiledLexicon {
       s = n[0];
     }
     return root_next[symbol];
+  }
+
+  /// The state's own edge for `symbol` (a child, one deeper), or 0: no fail links followed.
+  [[gnu::always_inline]] uint32_t Child(uint32_t s, uint32_t symbol) const {
+    const uint32_t* n = nodes.data() + s;
+    if (symbol < n[3] || symbol > n[4]) return 0;
+    const uint32_t h = n[2];
+    const uint32_t* x = n + kNodeHeader;
+    if (h & kNodeAsciiRow) {
+      if (symbol <= ascii_symbols) {
+        const uint32_t e = x[symbol - 1];
+        return (e & kRowChild) != 0 ? e & ~kRowChild : 0;
+      }
+      x += ascii_symbols;
+    }
+    if (h & kNodeBand) {
+      const uint32_t index = symbol - x[0];
+      return index < x[1] ? x[2 + index] : 0;
+    }
+    const uint32_t count = h & 0xFFFF;
+    if (count <= 16) {
+      for (uint32_t k = 0; k < count; ++k) {
+        if (x[k] == symbol) return x[count + k];
+      }
+      return 0;
+    }
+    const uint32_t* end = x + count;
+    const uint32_t* at = std::lower_bound(x, end, symbol);
+    return at != end && *at == symbol ? at[count] : 0;
   }
 
   std::string_view TermText(uint32_t term) const {

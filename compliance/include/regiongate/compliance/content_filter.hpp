@@ -66,6 +66,7 @@ struct ScanCursor {
   uint32_t state = 0;
   uint32_t via = 0;  ///< when `state` has depth 1: the symbol the root took to it; else 0
   uint32_t gap = 0;
+  uint32_t run = 0;  ///< symbols in a row, up to the last, where no term may start
   bool joined = false;
   uint64_t word_begin = 0;
   uint64_t symbols = 0;
