@@ -244,43 +244,75 @@ template <class OnMatch>
   return symbol - 1 < c.front_symbols ? symbol : 0;
 }
 
-// A word that begins outside any partial match, with front symbol `a` at p[i]: its first
-// three letters decide most words without touching a state (the second from `pairs`, the
-// third from `triples`). Scans what they decide and returns where the scan goes on; a letter
-// that ends a term, or a fourth letter, is left to Step.
-[[gnu::always_inline]] inline size_t WordFront(const CompiledLexicon& c, ScanCursor& cur, Regs& r,
-                                               uint32_t a, const unsigned char* p, size_t i,
-                                               size_t n, uint64_t base) {
-  const detail::RootInfo& first = c.root_info[a];
-  if (first.flags & detail::kRootReports) return i;
-  r.gap = 0;
-  r.joined = true;
-  r.word_begin = base + i;
-  cur.ring[r.symbols & kRingMask] = r.word_begin;
-  cur.word_ring[r.symbols & kRingMask] = r.word_begin;
-  ++r.symbols;
-  r.run = 0;
-  ++i;
-  if (first.state == 0) return i;  // no term starts with it: the rest of the word is skipped
-  const uint32_t b = i < n ? FrontSymbol(c, p[i]) : 0;
-  const uint32_t pair = a * (c.front_symbols + 1) + b;
-  if (b == 0 || c.pairs[pair].reports != 0) {
-    r.state = first.state;
-    r.via = a;
-    return i;
+// ASCII text outside any partial match, with no match waiting for its word to end: separators,
+// the inside of words (where no term may start), and the first three letters of words, which
+// decide most words without touching a state (the second from `pairs`, the third from
+// `triples`). Most of English text, in a loop of its own. Returns where the general loop goes
+// on: a letter that continues a partial match or ends a term, or a byte that is not ASCII.
+[[gnu::always_inline]] inline size_t LatinRun(const CompiledLexicon& c, ScanCursor& cur, Regs& r,
+                                              const unsigned char* p, size_t i, size_t n,
+                                              uint64_t base) {
+  const uint32_t* ascii = c.ascii.data();
+  const uint32_t row = c.front_symbols + 1;
+  bool joined = r.joined;
+  uint64_t word_begin = r.word_begin;
+  uint64_t symbols = r.symbols;
+  uint32_t run = r.run;
+  uint32_t state = 0, via = c.root_via, pair = 0;
+  while (i < n) {
+    const unsigned char byte = p[i];
+    if (byte >= 0x80) break;
+    const uint32_t cls = ascii[byte];
+    if (cls == kClassRemoved) {
+      joined = false;
+      ++i;
+      continue;
+    }
+    if ((cls & (kClassSequence | kWordBit)) != kWordBit) break;
+    if (joined) {
+      ++i;
+      continue;
+    }
+    const uint32_t a = cls & kSymbolMask;
+    if (a != 0 && (a - 1 >= c.front_symbols || (c.root_info[a].flags & detail::kRootReports))) {
+      break;
+    }
+    word_begin = base + i;
+    joined = true;
+    ++i;
+    if (a == 0 || c.root_info[a].state == 0) continue;  // no term starts with it
+    cur.ring[symbols & kRingMask] = word_begin;
+    cur.word_ring[symbols & kRingMask] = word_begin;
+    ++symbols;
+    run = 0;
+    const uint32_t b = i < n ? FrontSymbol(c, p[i]) : 0;
+    const uint32_t ab = a * row + b;
+    if (b == 0 || c.pairs[ab].reports != 0) {
+      state = c.root_info[a].state;
+      via = a;
+      break;
+    }
+    cur.ring[symbols & kRingMask] = (base + i) | kJoinedBit | kNoStartBit;
+    cur.word_ring[symbols & kRingMask] = word_begin;
+    ++symbols;
+    run = 1;
+    ++i;
+    if (c.pairs[ab].state == 0) continue;
+    const uint32_t d = i < n ? FrontSymbol(c, p[i]) : 0;
+    if (d != 0 && !c.HasTriple(ab, d)) continue;  // back at the root, inside the word
+    state = c.pairs[ab].state;
+    via = 0;
+    pair = ab;
+    break;
   }
-  cur.ring[r.symbols & kRingMask] = (base + i) | kJoinedBit | kNoStartBit;
-  cur.word_ring[r.symbols & kRingMask] = r.word_begin;
-  ++r.symbols;
-  r.run = 1;
-  ++i;
-  const uint32_t second = c.pairs[pair].state;
-  if (second == 0) return i;
-  const uint32_t d = i < n ? FrontSymbol(c, p[i]) : 0;
-  if (d != 0 && !c.HasTriple(pair, d)) return i;  // back at the root, inside the word
-  r.state = second;
-  r.via = 0;
+  r.state = state;
+  r.via = via;
   r.pair = pair;
+  r.gap = 0;
+  r.run = run;
+  r.joined = joined;
+  r.word_begin = word_begin;
+  r.symbols = symbols;
   return i;
 }
 
@@ -357,23 +389,11 @@ size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& c
     size_t used = 1;
     if (b < 0x80) {
       cls = ascii[b];
-      if ((cls & (kClassSequence | kWordBit)) == kWordBit && r.state == 0 && skip_words) {
-        if (r.joined) {
-          // Outside any partial match, the rest of a word where no term may start changes
-          // nothing: skip it (most of English text).
-          do {
-            ++i;
-          } while (i < n && p[i] < 0x80 && (ascii[p[i]] & (kClassSequence | kWordBit)) == kWordBit);
-          r.gap = 0;
+      if (r.state == 0 && !r.waiting && skip_words) {
+        const size_t next = LatinRun(c, cur, r, p, i, n, base);
+        if (next != i) {
+          i = next;
           continue;
-        }
-        const uint32_t a = cls & kSymbolMask;
-        if (a - 1 < c.front_symbols && !r.waiting) {
-          const size_t next = WordFront(c, cur, r, a, p, i, n, base);
-          if (next != i) {
-            i = next;
-            continue;
-          }
         }
       }
     } else {
