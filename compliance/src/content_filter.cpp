@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -244,11 +246,44 @@ template <class OnMatch>
   return symbol - 1 < c.front_symbols ? symbol : 0;
 }
 
+// Bit 7 of each byte of `x` (eight bytes of text, the first in the low byte) is set where the
+// byte is not an ASCII letter or digit.
+inline uint64_t NotAlnum(uint64_t x) {
+  constexpr uint64_t k7F = 0x7F7F7F7F7F7F7F7Full;
+  constexpr uint64_t k80 = 0x8080808080808080ull;
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  const uint64_t v = x & k7F;  // no byte carries into the next below
+  const uint64_t t = v | (kOnes * 0x20);
+  const uint64_t alpha = (t + kOnes * (0x80 - 'a')) & ~(t + kOnes * (0x80 - 'z' - 1));
+  const uint64_t digit = (v + kOnes * (0x80 - '0')) & ~(v + kOnes * (0x80 - '9' - 1));
+  return ~((alpha | digit) & ~x) & k80;
+}
+
+// Skips the letters and digits from p[i] on, eight at a time where it can.
+inline size_t SkipAlnum(const CompiledLexicon& c, const unsigned char* p, size_t i, size_t n) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (c.ascii_plain) {
+      while (i + 8 <= n) {
+        uint64_t x;
+        std::memcpy(&x, p + i, 8);
+        if (const uint64_t stop = NotAlnum(x); stop != 0) {
+          return i + static_cast<size_t>(std::countr_zero(stop) / 8);
+        }
+        i += 8;
+      }
+    }
+  }
+  while (i < n && p[i] < 0x80 && (c.ascii[p[i]] & (kClassSequence | kWordBit)) == kWordBit) ++i;
+  return i;
+}
+
 // ASCII text outside any partial match, with no match waiting for its word to end: separators,
 // the inside of words (where no term may start), and the first three letters of words, which
 // decide most words without touching a state (the second from `pairs`, the third from
-// `triples`). Most of English text, in a loop of its own. Returns where the general loop goes
-// on: a letter that continues a partial match or ends a term, or a byte that is not ASCII.
+// `triples`); a word of one or two letters that some term goes on from is held across the
+// separators after it, and dropped when the next word does not go on with it. Most of English
+// text, in a loop of its own. Returns where the general loop goes on: a letter that continues a
+// partial match or ends a term, or a byte that is not ASCII.
 [[gnu::always_inline]] inline size_t LatinRun(const CompiledLexicon& c, ScanCursor& cur, Regs& r,
                                               const unsigned char* p, size_t i, size_t n,
                                               uint64_t base) {
@@ -258,7 +293,12 @@ template <class OnMatch>
   uint64_t word_begin = r.word_begin;
   uint64_t symbols = r.symbols;
   uint32_t run = r.run;
-  uint32_t state = 0, via = c.root_via, pair = 0;
+  // A held state (0: the root), begun at the first letter of the last word, and the
+  // separators since.
+  uint32_t state = 0, via = c.root_via, pair = 0, gap = 0;
+  auto ends_word = [&](size_t at) {
+    return at < n && p[at] < 0x80 && ascii[p[at]] == kClassRemoved;
+  };
   while (i < n) {
     const unsigned char byte = p[i];
     if (byte >= 0x80) break;
@@ -266,30 +306,48 @@ template <class OnMatch>
     if (cls == kClassRemoved) {
       joined = false;
       ++i;
+      if (state != 0 && ++gap > c.max_separator_run) {
+        state = 0;
+        via = c.root_via;
+        pair = 0;
+      }
       continue;
     }
     if ((cls & (kClassSequence | kWordBit)) != kWordBit) break;
     if (joined) {
-      ++i;
+      i = SkipAlnum(c, p, i + 1, n);
       continue;
     }
     const uint32_t a = cls & kSymbolMask;
     if (a != 0 && (a - 1 >= c.front_symbols || (c.root_info[a].flags & detail::kRootReports))) {
       break;
     }
+    if (state != 0) {
+      // Does a term go on from the held word into this one? Its shorter suffixes all start
+      // inside the held word, so if not, this word starts from the root.
+      if (a != 0 && (pair != 0 ? c.HasTriple(pair, a) : c.Child(state, a) != 0)) break;
+      state = 0;
+      via = c.root_via;
+      pair = 0;
+    }
     word_begin = base + i;
     joined = true;
     ++i;
-    if (a == 0 || c.root_info[a].state == 0) continue;  // no term starts with it
+    if (a == 0 || c.root_info[a].state == 0) {  // no term starts with it
+      i = SkipAlnum(c, p, i, n);
+      continue;
+    }
     cur.ring[symbols & kRingMask] = word_begin;
     cur.word_ring[symbols & kRingMask] = word_begin;
     ++symbols;
     run = 0;
+    gap = 0;
     const uint32_t b = i < n ? FrontSymbol(c, p[i]) : 0;
     const uint32_t ab = a * row + b;
     if (b == 0 || c.pairs[ab].reports != 0) {
       state = c.root_info[a].state;
       via = a;
+      if (b == 0 && ends_word(i)) continue;  // a one-letter word: held
       break;
     }
     cur.ring[symbols & kRingMask] = (base + i) | kJoinedBit | kNoStartBit;
@@ -297,18 +355,21 @@ template <class OnMatch>
     ++symbols;
     run = 1;
     ++i;
-    if (c.pairs[ab].state == 0) continue;
     const uint32_t d = i < n ? FrontSymbol(c, p[i]) : 0;
-    if (d != 0 && !c.HasTriple(ab, d)) continue;  // back at the root, inside the word
+    if (c.pairs[ab].state == 0 || (d != 0 && !c.HasTriple(ab, d))) {
+      i = SkipAlnum(c, p, i, n);  // back at the root, inside the word
+      continue;
+    }
     state = c.pairs[ab].state;
     via = 0;
     pair = ab;
+    if (d == 0 && ends_word(i)) continue;  // a two-letter word: held
     break;
   }
   r.state = state;
   r.via = via;
   r.pair = pair;
-  r.gap = 0;
+  r.gap = gap;
   r.run = run;
   r.joined = joined;
   r.word_begin = word_begin;
@@ -389,7 +450,7 @@ size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& c
     size_t used = 1;
     if (b < 0x80) {
       cls = ascii[b];
-      if (r.state == 0 && !r.waiting && skip_words) {
+      if (r.state == 0 && !r.waiting && skip_words && c.front_symbols != 0) {
         const size_t next = LatinRun(c, cur, r, p, i, n, base);
         if (next != i) {
           i = next;

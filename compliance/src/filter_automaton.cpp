@@ -231,6 +231,21 @@ void DeriveRootInfo(CompiledLexicon* c) {
   }
 }
 
+// The ASCII bytes' classes, and whether ASCII letters and digits are word characters and
+// everything else in ASCII a separator (what the folding table makes them: LatinRun's
+// eight-byte word skip relies on it).
+void DeriveAscii(CompiledLexicon* c) {
+  c->ascii_plain = true;
+  for (uint32_t cp = 0; cp < 128; ++cp) {
+    const uint32_t cls = c->class_stage2[static_cast<size_t>(c->class_stage1[0]) * 256 + cp];
+    c->ascii[cp] = cls;
+    const bool alnum = (cp >= '0' && cp <= '9') || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
+    if (alnum ? (cls & (kClassSequence | kWordBit)) != kWordBit : cls != kClassRemoved) {
+      c->ascii_plain = false;
+    }
+  }
+}
+
 // The front tables from the automaton (after DeriveRootInfo).
 void DeriveFront(CompiledLexicon* c) {
   c->pairs.clear();
@@ -594,9 +609,7 @@ bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexi
     if (term.whole_words && IsWordScript(term.folded.back())) r.flags |= kTermWordEnd;
     c.max_term_length = std::max<uint32_t>(c.max_term_length, r.length);
   }
-  for (uint32_t cp = 0; cp < 128; ++cp) {
-    c.ascii[cp] = c.class_stage2[static_cast<size_t>(c.class_stage1[0]) * 256 + cp];
-  }
+  DeriveAscii(&c);
   *out = std::move(c);
   return true;
 }
@@ -895,9 +908,7 @@ bool Deserialize(std::string_view bytes, std::string_view key, CompiledLexicon* 
   DeriveRootInfo(&c);
   DeriveFront(&c);
   c.inner_word_terms = inner == 1;
-  for (uint32_t cp = 0; cp < 128; ++cp) {
-    c.ascii[cp] = c.class_stage2[static_cast<size_t>(c.class_stage1[0]) * 256 + cp];
-  }
+  DeriveAscii(&c);
   *out = std::move(c);
   return true;
 }

@@ -129,7 +129,9 @@ struct CompiledLexicon {
   std::vector<std::string> lexicons;  ///< file names
   std::vector<std::string> locales;   ///< [0] is "" (every locale)
   std::array<uint32_t, 128> ascii{};  ///< class of each ASCII byte (derived, not stored)
-  size_t state_count = 0;             ///< derived
+  /// ASCII letters and digits are word characters and all other ASCII separators (derived).
+  bool ascii_plain = false;
+  size_t state_count = 0;  ///< derived
 
   uint32_t Class(char32_t cp) const {
     if (cp < 128) return ascii[cp];
