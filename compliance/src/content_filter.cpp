@@ -363,7 +363,36 @@ inline size_t SkipAlnum(const CompiledLexicon& c, const unsigned char* p, size_t
     state = c.pairs[ab].state;
     via = 0;
     pair = ab;
-    if (d == 0 && ends_word(i)) continue;  // a two-letter word: held
+    if (d == 0) {
+      if (ends_word(i)) continue;  // a two-letter word: held
+      break;
+    }
+    // Deeper into the word: only the state's own edges count, since every shorter suffix
+    // starts inside the word. A letter that ends a term is left to Step.
+    bool held = false;
+    for (uint32_t e = d; e != 0; e = i < n ? FrontSymbol(c, p[i]) : 0) {
+      const uint32_t t = c.Child(state, e);
+      if (t == 0) {
+        state = 0;
+        break;
+      }
+      if (c.FirstReport(t) != 0) break;
+      cur.ring[symbols & kRingMask] = (base + i) | kJoinedBit | kNoStartBit;
+      cur.word_ring[symbols & kRingMask] = word_begin;
+      ++symbols;
+      ++run;
+      ++i;
+      state = t;
+      pair = 0;
+      held = ends_word(i);
+    }
+    if (state == 0) {  // back at the root, inside the word
+      via = c.root_via;
+      pair = 0;
+      i = SkipAlnum(c, p, i, n);
+      continue;
+    }
+    if (held) continue;  // the word ended inside a term: held
     break;
   }
   r.state = state;
