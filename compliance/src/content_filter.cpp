@@ -293,9 +293,9 @@ inline size_t SkipAlnum(const CompiledLexicon& c, const unsigned char* p, size_t
   uint64_t word_begin = r.word_begin;
   uint64_t symbols = r.symbols;
   uint32_t run = r.run;
-  // A held state (0: the root), begun at the first letter of the last word, and the
-  // separators since.
-  uint32_t state = 0, via = c.root_via, pair = 0, gap = 0;
+  // A held state (0: the root), of depth 1 or begun at the first letter of the last word, and
+  // the separators since.
+  uint32_t state = r.state, via = r.via, pair = 0, gap = r.gap;
   auto ends_word = [&](size_t at) {
     return at < n && p[at] < 0x80 && ascii[p[at]] == kClassRemoved;
   };
@@ -406,28 +406,40 @@ inline size_t SkipAlnum(const CompiledLexicon& c, const unsigned char* p, size_t
   return i;
 }
 
-// Characters of a script without spaces (CJK) that are symbols and leave the state through
-// the root's row without a report: most of Chinese text, in a loop of its own. `cls` is the
-// symbol of the three bytes at p[i], which the caller has checked; returns where the general
-// loop goes on.
+// Characters of a script without spaces (CJK) from the root or a depth-1 state, with no match
+// waiting: symbols that leave the state for the root's row without a report, and separators.
+// Most of Chinese text, in a loop of its own. `cls` is the class of the three bytes at p[i],
+// which the caller has checked is such a symbol; returns where the general loop goes on.
 [[gnu::always_inline]] inline size_t CjkRun(const CompiledLexicon& c, ScanCursor& cur, Regs& r,
                                             uint32_t cls, const unsigned char* p, size_t i,
                                             size_t n, uint64_t base) {
   const detail::RootInfo* root = c.root_info.data();
+  const uint16_t* cjk = c.cjk_classes.data();
+  const uint32_t cjk_size = static_cast<uint32_t>(c.cjk_classes.size());
   uint64_t symbols = r.symbols;
   uint64_t word_begin = r.word_begin;
   bool joined = r.joined;
-  uint32_t state;
-  uint32_t via;
+  uint32_t state = r.state;
+  uint32_t via = r.via;
+  uint32_t gap = r.gap;
   for (;;) {
-    const uint64_t begin = base + i;
-    if (!joined) word_begin = begin;
-    cur.ring[symbols & kRingMask] = begin | (joined ? kJoinedBit : 0);
-    cur.word_ring[symbols & kRingMask] = word_begin;
-    ++symbols;
-    joined = false;
-    state = root[cls].state;
-    via = state != 0 ? cls : c.root_via;
+    if (cls == kClassRemoved) {
+      joined = false;
+      if (state != 0 && ++gap > c.max_separator_run) {
+        state = 0;
+        via = c.root_via;
+      }
+    } else {
+      const uint64_t begin = base + i;
+      if (!joined) word_begin = begin;
+      cur.ring[symbols & kRingMask] = begin | (joined ? kJoinedBit : 0);
+      cur.word_ring[symbols & kRingMask] = word_begin;
+      ++symbols;
+      joined = false;
+      gap = 0;
+      state = root[cls].state;
+      via = state != 0 ? cls : c.root_via;
+    }
     i += 3;
     if (i + 2 >= n) break;
     const unsigned char b = p[i];
@@ -435,18 +447,23 @@ inline size_t SkipAlnum(const CompiledLexicon& c, const unsigned char* p, size_t
         (p[i + 2] & 0xC0) != 0x80) {
       break;
     }
-    cls = c.Class((b & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu));
-    if (cls == 0 || (cls & (kClassSequence | kWordBit)) != 0 || root[via].MayHaveChild(cls) ||
+    const char32_t cp = (b & 0x0Fu) << 12 | (p[i + 1] & 0x3Fu) << 6 | (p[i + 2] & 0x3Fu);
+    cls = cp - CompiledLexicon::kCjkFirst < cjk_size ? cjk[cp - CompiledLexicon::kCjkFirst]
+                                                     : c.Class(cp);
+    if (cls == kClassRemoved) continue;
+    if (cls == 0 || (cls & (kClassSequence | kWordBit)) != 0 ||
         (root[cls].flags & detail::kRootReports) != 0) {
       break;
     }
+    // A depth-1 state's edges: its Bloom bits, and the state itself when they say maybe.
+    if (root[via].MayHaveChild(cls) && c.Child(state, cls) != 0) break;
   }
   r.state = state;
   r.via = via;
-  r.gap = 0;
+  r.gap = gap;
   r.run = 0;
   r.pair = 0;
-  r.joined = false;
+  r.joined = joined;
   r.word_begin = word_begin;
   r.symbols = symbols;
   return i;
@@ -479,7 +496,9 @@ size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& c
     size_t used = 1;
     if (b < 0x80) {
       cls = ascii[b];
-      if (r.state == 0 && !r.waiting && skip_words && c.front_symbols != 0) {
+      // From the root, or from a depth-1 state before a word (a CJK character before it).
+      if ((r.state == 0 || (r.via != 0 && !r.joined)) && !r.waiting && skip_words &&
+          c.front_symbols != 0) {
         const size_t next = LatinRun(c, cur, r, p, i, n, base);
         if (next != i) {
           i = next;
@@ -498,9 +517,12 @@ size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& c
         if (used == 0) break;
       }
       cls = cp == kInvalidUtf8 ? kClassRemoved : c.Class(cp);
-      if (used == 3 && cls != 0 && (cls & (kClassSequence | kWordBit)) == 0 && !r.waiting &&
-          !c.root_info[r.via].MayHaveChild(cls) &&
-          (c.root_info[cls].flags & detail::kRootReports) == 0) {
+      // CJK text from the root or a depth-1 state (via is 0 for deeper ones).
+      if (used == 3 && r.via != 0 && !r.waiting &&
+          (cls == kClassRemoved ||
+           (cls != 0 && (cls & (kClassSequence | kWordBit)) == 0 &&
+            (c.root_info[cls].flags & detail::kRootReports) == 0 &&
+            (!c.root_info[r.via].MayHaveChild(cls) || c.Child(r.state, cls) == 0)))) {
         i = CjkRun(c, cur, r, cls, p, i, n, base);
         continue;
       }

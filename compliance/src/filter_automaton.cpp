@@ -209,10 +209,7 @@ void DeriveRootInfo(CompiledLexicon* c) {
     info.state = s;
     const uint32_t* n = c->nodes.data() + s;
     if (n[1] != 0) info.flags |= kRootReports;
-    auto add = [&info](uint32_t child) {
-      const uint32_t bit = RootInfo::ChildBit(child);
-      info.children[bit >> 6] |= uint64_t{1} << (bit & 63);
-    };
+    auto add = [&info](uint32_t child) { info.AddChild(child); };
     const uint32_t h = n[2];
     const uint32_t* x = n + kNodeHeader;
     if (h & kNodeAsciiRow) {
@@ -235,6 +232,15 @@ void DeriveRootInfo(CompiledLexicon* c) {
 // everything else in ASCII a separator (what the folding table makes them: LatinRun's
 // eight-byte word skip relies on it).
 void DeriveAscii(CompiledLexicon* c) {
+  c->cjk_classes.assign(CompiledLexicon::kCjkLast - CompiledLexicon::kCjkFirst + 1, 0);
+  for (char32_t cp = CompiledLexicon::kCjkFirst; cp <= CompiledLexicon::kCjkLast; ++cp) {
+    const uint32_t cls = c->Class(cp);
+    if (cls > 0xFFFF) {  // a separator, a sequence, a word character or a large symbol id
+      c->cjk_classes.clear();
+      break;
+    }
+    c->cjk_classes[cp - CompiledLexicon::kCjkFirst] = static_cast<uint16_t>(cls);
+  }
   c->ascii_plain = true;
   for (uint32_t cp = 0; cp < 128; ++cp) {
     const uint32_t cls = c->class_stage2[static_cast<size_t>(c->class_stage1[0]) * 256 + cp];
@@ -298,10 +304,10 @@ size_t CompiledLexicon::MemoryBytes() const {
   size_t n = sizeof(*this);
   n += class_stage1.capacity() * sizeof(uint16_t) + class_stage2.capacity() * sizeof(uint32_t) +
        class_sequences.capacity() * sizeof(uint32_t) + root_next.capacity() * sizeof(uint32_t) +
-       root_info.capacity() * sizeof(RootInfo) + pairs.capacity() * sizeof(PairInfo) +
-       triples.capacity() * sizeof(uint64_t) + nodes.capacity() * sizeof(uint32_t) +
-       reports.capacity() * sizeof(ReportRecord) + terms.capacity() * sizeof(TermRecord) +
-       strings.capacity();
+       root_info.capacity() * sizeof(RootInfo) + cjk_classes.capacity() * sizeof(uint16_t) +
+       pairs.capacity() * sizeof(PairInfo) + triples.capacity() * sizeof(uint64_t) +
+       nodes.capacity() * sizeof(uint32_t) + reports.capacity() * sizeof(ReportRecord) +
+       terms.capacity() * sizeof(TermRecord) + strings.capacity();
   for (const auto* list : {&categories, &lexicons, &locales}) {
     for (const std::string& s : *list) n += sizeof(s) + s.capacity();
   }

@@ -53,15 +53,21 @@ inline constexpr uint32_t kNodeHoldShift = 26;
 struct RootInfo {
   uint32_t state;  ///< target of the root's edge for this symbol (0: none)
   uint32_t flags;  ///< kRootReports
-  /// That state's edges' symbols as a one-hash Bloom filter (ChildBit): a symbol whose bit is
-  /// clear is no edge, and the scan goes on from the root's row.
+  /// That state's edges' symbols as a two-hash Bloom filter (ChildBits): a symbol with either
+  /// bit clear is no edge, and the scan goes on from the root's row.
   uint64_t children[2];
 
   bool MayHaveChild(uint32_t symbol) const {
-    const uint32_t bit = ChildBit(symbol);
-    return (children[bit >> 6] >> (bit & 63)) & 1;
+    const uint32_t b1 = ChildBit1(symbol), b2 = ChildBit2(symbol);
+    return ((children[b1 >> 6] >> (b1 & 63)) & (children[b2 >> 6] >> (b2 & 63)) & 1) != 0;
   }
-  static uint32_t ChildBit(uint32_t symbol) { return (symbol * 0x9E3779B1u) >> 25; }
+  void AddChild(uint32_t symbol) {
+    const uint32_t b1 = ChildBit1(symbol), b2 = ChildBit2(symbol);
+    children[b1 >> 6] |= uint64_t{1} << (b1 & 63);
+    children[b2 >> 6] |= uint64_t{1} << (b2 & 63);
+  }
+  static uint32_t ChildBit1(uint32_t symbol) { return (symbol * 0x9E3779B1u) >> 25; }
+  static uint32_t ChildBit2(uint32_t symbol) { return (symbol * 0x85EBCA77u) >> 25; }
 };
 inline constexpr uint32_t kRootReports = 2;  ///< the state ends a term
 
@@ -131,6 +137,10 @@ struct CompiledLexicon {
   std::array<uint32_t, 128> ascii{};  ///< class of each ASCII byte (derived, not stored)
   /// ASCII letters and digits are word characters and all other ASCII separators (derived).
   bool ascii_plain = false;
+  /// The classes of the CJK unified ideographs U+4E00-U+9FFF, in 16 bits (derived; empty when
+  /// one of them is not a plain symbol below 2^16): half the cache of class_stage2.
+  std::vector<uint16_t> cjk_classes;
+  static constexpr char32_t kCjkFirst = 0x4E00, kCjkLast = 0x9FFF;
   size_t state_count = 0;  ///< derived
 
   uint32_t Class(char32_t cp) const {
