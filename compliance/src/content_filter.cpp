@@ -260,7 +260,8 @@ inline uint64_t NotAlnum(uint64_t x) {
 }
 
 // Skips the letters and digits from p[i] on, eight at a time where it can.
-inline size_t SkipAlnum(const CompiledLexicon& c, const unsigned char* p, size_t i, size_t n) {
+[[gnu::always_inline]] inline size_t SkipAlnum(const CompiledLexicon& c, const unsigned char* p,
+                                               size_t i, size_t n) {
   if constexpr (std::endian::native == std::endian::little) {
     if (c.ascii_plain) {
       while (i + 8 <= n) {
