@@ -239,11 +239,7 @@ template <class OnMatch>
 
 // The symbol of an ASCII byte when it is a letter or digit with front tables; else 0.
 [[gnu::always_inline]] inline uint32_t FrontSymbol(const CompiledLexicon& c, unsigned char byte) {
-  if (byte >= 0x80) return 0;
-  const uint32_t cls = c.ascii[byte];
-  if ((cls & (kClassSequence | kWordBit)) != kWordBit) return 0;
-  const uint32_t symbol = cls & kSymbolMask;
-  return symbol - 1 < c.front_symbols ? symbol : 0;
+  return c.front_of[byte];
 }
 
 // Bit 7 of each byte of `x` (eight bytes of text, the first in the low byte) is set where the

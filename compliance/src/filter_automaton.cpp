@@ -232,6 +232,7 @@ void DeriveRootInfo(CompiledLexicon* c) {
 // everything else in ASCII a separator (what the folding table makes them: LatinRun's
 // eight-byte word skip relies on it).
 void DeriveAscii(CompiledLexicon* c) {
+  c->front_of.fill(0);
   c->cjk_classes.assign(CompiledLexicon::kCjkLast - CompiledLexicon::kCjkFirst + 1, 0);
   for (char32_t cp = CompiledLexicon::kCjkFirst; cp <= CompiledLexicon::kCjkLast; ++cp) {
     const uint32_t cls = c->Class(cp);
@@ -245,6 +246,10 @@ void DeriveAscii(CompiledLexicon* c) {
   for (uint32_t cp = 0; cp < 128; ++cp) {
     const uint32_t cls = c->class_stage2[static_cast<size_t>(c->class_stage1[0]) * 256 + cp];
     c->ascii[cp] = cls;
+    if ((cls & (kClassSequence | kWordBit)) == kWordBit &&
+        (cls & kSymbolMask) - 1 < c->front_symbols) {
+      c->front_of[cp] = static_cast<uint8_t>(cls & kSymbolMask);
+    }
     const bool alnum = (cp >= '0' && cp <= '9') || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
     if (alnum ? (cls & (kClassSequence | kWordBit)) != kWordBit : cls != kClassRemoved) {
       c->ascii_plain = false;

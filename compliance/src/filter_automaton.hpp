@@ -122,6 +122,8 @@ struct CompiledLexicon {
   uint32_t front_symbols = 0;
   std::vector<PairInfo> pairs;    ///< [a * (front_symbols + 1) + b]
   std::vector<uint64_t> triples;  ///< bit [pair index * (front_symbols + 1) + c]: a depth-3 state
+  /// Per byte: its symbol when it is an ASCII word character with front tables, else 0.
+  std::array<uint8_t, 256> front_of{};
 
   bool HasTriple(uint32_t pair, uint32_t symbol) const {
     const size_t bit = size_t{pair} * (front_symbols + 1) + symbol;
