@@ -290,8 +290,8 @@ inline uint64_t NotAlnum(uint64_t x) {
   uint64_t word_begin = r.word_begin;
   uint64_t symbols = r.symbols;
   uint32_t run = r.run;
-  // A held state (0: the root), of depth 1 or begun at the first letter of the last word, and
-  // the separators since.
+  // A held state (0: the root) whose shorter suffixes all start where no term may (depth 1, or
+  // begun at the first letter of the last word), and the separators since.
   uint32_t state = r.state, via = r.via, pair = 0, gap = r.gap;
   auto ends_word = [&](size_t at) {
     return at < n && p[at] < 0x80 && ascii[p[at]] == kClassRemoved;
@@ -493,9 +493,11 @@ size_t ScanBytes(const CompiledLexicon& c, const ScanRules& rules, ScanCursor& c
     size_t used = 1;
     if (b < 0x80) {
       cls = ascii[b];
-      // From the root, or from a depth-1 state before a word (a CJK character before it).
-      if ((r.state == 0 || (r.via != 0 && !r.joined)) && !r.waiting && skip_words &&
-          c.front_symbols != 0) {
+      // From the root, or before a word from a state whose shorter suffixes all start where no
+      // term may (depth 1, or begun at the first letter of the last word): LatinRun goes on
+      // from it only where it has an edge, and else from the root.
+      if ((r.state == 0 || (!r.joined && (r.via != 0 || r.run + 1 >= c.Depth(r.state)))) &&
+          !r.waiting && skip_words && c.front_symbols != 0) {
         const size_t next = LatinRun(c, cur, r, p, i, n, base);
         if (next != i) {
           i = next;
