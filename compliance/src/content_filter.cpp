@@ -419,6 +419,9 @@ inline uint64_t NotAlnum(uint64_t x) {
   uint32_t state = r.state;
   uint32_t via = r.via;
   uint32_t gap = r.gap;
+  // The state never gets deeper than 1 here, so only the last symbol's ring entries can be
+  // read later (a state's span, a report's start, the hold-back): written once, at the end.
+  uint64_t last = 0, count = 0;
   for (;;) {
     if (cls == kClassRemoved) {
       joined = false;
@@ -429,9 +432,8 @@ inline uint64_t NotAlnum(uint64_t x) {
     } else {
       const uint64_t begin = base + i;
       if (!joined) word_begin = begin;
-      cur.ring[symbols & kRingMask] = begin | (joined ? kJoinedBit : 0);
-      cur.word_ring[symbols & kRingMask] = word_begin;
-      ++symbols;
+      last = begin | (joined ? kJoinedBit : 0);
+      ++count;
       joined = false;
       gap = 0;
       state = root[cls].state;
@@ -454,6 +456,11 @@ inline uint64_t NotAlnum(uint64_t x) {
     }
     // A depth-1 state's edges: its Bloom bits, and the state itself when they say maybe.
     if (root[via].MayHaveChild(cls) && c.Child(state, cls) != 0) break;
+  }
+  if (count != 0) {
+    symbols += count;
+    cur.ring[(symbols - 1) & kRingMask] = last;
+    cur.word_ring[(symbols - 1) & kRingMask] = word_begin;
   }
   r.state = state;
   r.via = via;
