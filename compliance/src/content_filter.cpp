@@ -667,8 +667,10 @@ Result<std::shared_ptr<const ContentFilter>> ContentFilter::FromFiles(
   }
 
   // The key covers everything the compiled form depends on.
-  std::string identity = "regiongate content filter 1\nfold " + std::to_string(FoldTableHash()) +
-                         "\nseparators " + std::to_string(options.max_separator_run) + "\n";
+  std::string identity = "regiongate content filter " +
+                         std::to_string(detail::kCacheFormatVersion) + "\nfold " +
+                         std::to_string(FoldTableHash()) + "\nseparators " +
+                         std::to_string(options.max_separator_run) + "\n";
   for (size_t i = 0; i < lexicons.size(); ++i) {
     identity += names[i] + "\n" + Sha256Hex(bytes[i]) + "\n";
   }

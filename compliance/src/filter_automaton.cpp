@@ -630,7 +630,6 @@ bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexi
 namespace {
 
 constexpr char kMagic[8] = {'R', 'G', 'F', 'L', 'E', 'X', '0', '3'};
-constexpr uint32_t kFormatVersion = 4;
 
 uint64_t Checksum(std::string_view bytes) {
   // 64-bit multiply-rotate over 8-byte words: a few ms for a 30 MB file.
@@ -875,7 +874,7 @@ std::string Serialize(const CompiledLexicon& c, std::string_view key) {
 
   Writer file;
   file.str().append(kMagic, sizeof(kMagic));
-  file.Scalar<uint32_t>(kFormatVersion);
+  file.Scalar<uint32_t>(kCacheFormatVersion);
   file.Scalar<uint32_t>(0);
   file.Scalar<uint64_t>(FoldTableHash());
   file.Bytes(key);
@@ -893,7 +892,7 @@ bool Deserialize(std::string_view bytes, std::string_view key, CompiledLexicon* 
   uint32_t version = 0, reserved = 0;
   uint64_t fold_hash = 0, payload_size = 0, checksum = 0;
   std::string stored_key;
-  if (!header.Scalar(&version) || version != kFormatVersion || !header.Scalar(&reserved) ||
+  if (!header.Scalar(&version) || version != kCacheFormatVersion || !header.Scalar(&reserved) ||
       !header.Scalar(&fold_hash) || fold_hash != FoldTableHash() || !header.Bytes(&stored_key) ||
       stored_key != key || !header.Scalar(&payload_size) || !header.Scalar(&checksum)) {
     return false;

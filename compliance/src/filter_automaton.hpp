@@ -247,6 +247,10 @@ struct CompileInput {
 bool Compile(const CompileInput& input, uint32_t max_separator_run, CompiledLexicon* out,
              std::string* error);
 
+/// The cache file's format: part of its name (the key) and of its header, so builds with
+/// different formats never read, or overwrite, each other's files.
+inline constexpr uint32_t kCacheFormatVersion = 4;
+
 /// Flat serialisation for the cache, with a checksum; Deserialize validates every offset, so
 /// a corrupt or truncated file is rejected rather than trusted.
 std::string Serialize(const CompiledLexicon& lexicon, std::string_view key);
