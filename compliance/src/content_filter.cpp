@@ -63,8 +63,8 @@ struct ScanRules {
 // ring and the waiting matches stay in the cursor.
 struct Regs {
   uint32_t state;
-  uint32_t via;
-  uint32_t gap;
+  uint32_t via;   // its root_info entry: the symbol at depth 1, root_via at the root, 0 deeper
+  uint32_t gap;   // separators since the last symbol
   uint32_t run;   // symbols in a row, up to the last, where no term may start
   uint32_t pair;  // a depth-2 state reached inside a word from its first letter: pairs' index
   bool joined;
