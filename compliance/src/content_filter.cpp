@@ -242,6 +242,13 @@ template <class OnMatch>
   return c.front_of[byte];
 }
 
+// Whether p[at] is an ASCII letter or digit that no term contains: inside a word it ends every
+// partial match, and no term starts there.
+[[gnu::always_inline]] inline bool NoTermLetter(const CompiledLexicon& c, const unsigned char* p,
+                                                size_t at, size_t n) {
+  return at < n && p[at] < 0x80 && c.ascii[p[at]] == kWordBit;
+}
+
 // Bit 7 of each byte of `x` (eight bytes of text, the first in the low byte) is set where the
 // byte is not an ASCII letter or digit.
 inline uint64_t NotAlnum(uint64_t x) {
@@ -341,6 +348,10 @@ inline uint64_t NotAlnum(uint64_t x) {
     gap = 0;
     const uint32_t b = i < n ? FrontSymbol(c, p[i]) : 0;
     const uint32_t ab = a * row + b;
+    if (b == 0 && NoTermLetter(c, p, i, n)) {  // a letter or digit no term contains
+      i = SkipAlnum(c, p, i, n);
+      continue;
+    }
     if (b == 0 || c.pairs[ab].reports != 0) {
       state = c.root_info[a].state;
       via = a;
@@ -353,7 +364,8 @@ inline uint64_t NotAlnum(uint64_t x) {
     run = 1;
     ++i;
     const uint32_t d = i < n ? FrontSymbol(c, p[i]) : 0;
-    if (c.pairs[ab].state == 0 || (d != 0 && !c.HasTriple(ab, d))) {
+    if (c.pairs[ab].state == 0 || (d != 0 && !c.HasTriple(ab, d)) ||
+        (d == 0 && NoTermLetter(c, p, i, n))) {
       i = SkipAlnum(c, p, i, n);  // back at the root, inside the word
       continue;
     }
@@ -374,6 +386,10 @@ inline uint64_t NotAlnum(uint64_t x) {
         break;
       }
       if (c.FirstReport(t) != 0) break;
+      if (NoTermLetter(c, p, i + 1, n)) {  // the letter after it ends the partial match
+        state = 0;
+        break;
+      }
       cur.ring[symbols & kRingMask] = (base + i) | kJoinedBit | kNoStartBit;
       cur.word_ring[symbols & kRingMask] = word_begin;
       ++symbols;
