@@ -267,17 +267,16 @@ void DeriveFront(CompiledLexicon* c) {
   const size_t row = a_max + 1;
   c->pairs.assign(row * row, PairInfo{0, 0});
   c->triples.assign((row * row * row + 63) / 64, 0);
-  auto child = [c](uint32_t s, uint32_t symbol) { return c->Child(s, symbol); };
   for (uint32_t a = 1; a <= a_max; ++a) {
     const uint32_t s1 = c->root_next[a];
     if (s1 == 0) continue;
     for (uint32_t b = 1; b <= a_max; ++b) {
-      const uint32_t s2 = child(s1, b);
+      const uint32_t s2 = c->Child(s1, b);
       if (s2 == 0) continue;
       const size_t pair = a * row + b;
       c->pairs[pair] = PairInfo{s2, c->FirstReport(s2) != 0 ? 1u : 0u};
       for (uint32_t d = 1; d <= a_max; ++d) {
-        if (child(s2, d) == 0) continue;
+        if (c->Child(s2, d) == 0) continue;
         const size_t bit = pair * row + d;
         c->triples[bit >> 6] |= uint64_t{1} << (bit & 63);
       }
